@@ -1,0 +1,137 @@
+"""The one driver contract both platforms implement, as plain typed data.
+
+The application composes these; nothing here knows about the database or certificates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class Platform(StrEnum):
+    ANDROID = "android"
+    IOS = "ios"
+
+
+class UsbKind(StrEnum):
+    """What a USB device is, judged from its interface descriptors."""
+
+    ADB = "adb"  # Android with USB debugging on (0xFF/0x42/0x01)
+    FASTBOOT = "fastboot"  # Android bootloader (0xFF/0x42/0x03)
+    MTP = "mtp"  # Android with USB debugging off: MTP/PTP only
+    USBMUX = "usbmux"  # Apple device in normal mode (0xFF/0xFE/0x02)
+    APPLE_RECOVERY = "apple_recovery"
+    APPLE_DFU = "apple_dfu"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class UsbDeviceInfo:
+    """One device on the bus, as discovery reports it."""
+
+    port_path: str  # e.g. "1-2.3": stable per physical hub port
+    vendor_id: int
+    product_id: int
+    serial: str | None
+    kind: UsbKind
+    manufacturer: str | None = None
+    product: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """What the station asked, what the phone answered, and when (UTC)."""
+
+    step: str  # identify | blockers | erase | verify
+    check: str  # short stable name, e.g. "accounts", "setup_wizard"
+    request: str  # the allow-listed command or lockdown request, verbatim
+    response: str  # the phone's answer, trimmed to a bounded length
+    ok: bool
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFacts:
+    platform: Platform
+    manufacturer: str
+    model: str  # marketing name where known ("iPhone 13", "Pixel 8")
+    model_code: str  # hardware id ("iPhone14,5", "SM-S911B")
+    serial: str
+    os_version: str
+    imeis: tuple[str, ...] = ()
+    udid: str | None = None
+    build: str | None = None  # build number or Android security patch level
+    storage_bytes: int | None = None
+    encrypted: bool | None = None
+    battery_percent: int | None = None
+    activation_state: str | None = None
+
+
+class BlockerCode(StrEnum):
+    FRP_ACCOUNT = "frp_account"  # Google account present: factory-reset protection
+    ACTIVATION_LOCK = "activation_lock"  # Find My / Activation Lock on
+    MDM = "mdm"  # device owner / supervision / MDM enrolment
+    SIM_PRESENT = "sim_present"
+    BATTERY_LOW = "battery_low"
+    PASSCODE_LOCKED = "passcode_locked"
+    NOT_ENCRYPTED = "not_encrypted"  # reset is only NIST Clear, not Purge
+    DEBUGGING_OFF = "debugging_off"
+    NOT_TRUSTED = "not_trusted"
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    code: BlockerCode
+    message: str  # what is wrong, for the technician
+    action: str  # what the technician must do about it
+    blocking: bool = True  # False: a warning that does not stop the wipe
+
+
+class Outcome(StrEnum):
+    VERIFIED = "verified"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    outcome: Outcome
+    reason: str
+    evidence: tuple[EvidenceItem, ...]
+    erasure_class: str = "purge"  # NIST SP 800-88: "purge" (crypto erase) or "clear"
+    reusable: bool = True  # False e.g. when an iPhone came back activation-locked
+
+
+class DriverError(Exception):
+    """A phone did something the driver cannot go on from; the message is for the technician."""
+
+
+class DeviceGone(DriverError):
+    """The phone left the bus (unplugged, or rebooting) while we talked to it."""
+
+
+class GarbledReply(DriverError):
+    """The phone answered with bytes that do not parse."""
+
+
+Progress = Callable[[str], Awaitable[None] | None]
+
+
+class PhoneDriver(Protocol):
+    """One attached phone. Every method sends only allow-listed requests."""
+
+    platform: Platform
+
+    async def identify(self) -> tuple[DeviceFacts, list[EvidenceItem]]: ...
+
+    async def blockers(self) -> tuple[list[Blocker], list[EvidenceItem]]: ...
+
+    async def erase(self, progress: Progress) -> list[EvidenceItem]: ...
+
+    async def wait_for_return(self, timeout_s: float, progress: Progress) -> list[EvidenceItem]: ...
+
+    async def verify(self) -> VerifyResult: ...

@@ -1,0 +1,3 @@
+"""Wipe Station: the depot workstation application."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,85 @@
+"""`wipe-station audit …`: verify and export the tamper-evident audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from wipe_station.audit import log as audit_log
+from wipe_station.audit.store import export_bundle, verify_bundle, verify_database
+from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.errors import IntegrityFailure, StationError
+from wipe_station.roles import Permission
+
+
+@click.group()
+def audit() -> None:
+    """The audit log: verify the hash chain and signatures, export for auditors."""
+
+
+@audit.command("verify")
+@click.option(
+    "--bundle",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Verify an exported bundle offline instead of the database.",
+)
+@click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The station's public key (PEM) to check the bundle against.",
+)
+@pass_runtime
+def verify(rt: Runtime, bundle: Path | None, public_key: Path | None) -> None:
+    """Recompute the chain and check the signed checkpoints. Exit 1 names the first bad event."""
+    if bundle is not None:
+        if public_key is None:
+            raise StationError("--bundle needs --public-key (the station's key you trust)")
+        try:
+            pem = public_key.read_bytes()
+        except OSError as exc:
+            raise StationError(f"cannot read {public_key}: {exc.strerror}") from exc
+        report = verify_bundle(bundle, pem)
+        if not report.ok:
+            raise IntegrityFailure(report.summary())
+        click.echo(report.summary())
+        return
+    rt.operator(Permission.VERIFY_AUDIT)
+    ctx = rt.station()
+    with ctx.session() as session:
+        reports = verify_database(session, ctx.identity)
+    broken = [r for r in reports if not r.ok]
+    if broken:
+        raise IntegrityFailure(broken[0].summary())
+    for report in reports:
+        click.echo(report.summary())
+
+
+@audit.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--station", "station_id", help="Another station's chain (default: this station).")
+@pass_runtime
+def export(rt: Runtime, output: Path, station_id: str | None) -> None:
+    """Write a self-contained bundle an auditor verifies with the station's public key."""
+    op = rt.operator(Permission.EXPORT_AUDIT)
+    ctx = rt.station()
+    sid = station_id or ctx.station_id
+    from wipe_station.db.models import Station
+
+    with ctx.session() as session:
+        row = session.get(Station, sid)
+        if row is None:
+            raise StationError(f"no station {sid!r} in this database")
+        audit_log.append(
+            session,
+            ctx.identity,
+            audit_log.Actor(op.name, op.id, op.role),
+            "audit.exported",
+            {"station": sid, "file": output.name},
+        )
+        if sid == ctx.station_id:
+            audit_log.checkpoint_head(session, ctx.identity)
+    with ctx.session() as session:
+        count = export_bundle(session, sid, row.public_key_pem, output)
+    click.echo(f"exported {count} events of station {sid} to {output}")

@@ -1,0 +1,86 @@
+"""The `wipe-station` command. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+from wipe_station import __version__
+from wipe_station.cli.runtime import Runtime
+from wipe_station.errors import StationError
+
+# Command name -> "module:attribute". Loaded on first use, so `wipe-station station public-key`
+# does not pay for importing Textual, reportlab and the phone stacks.
+COMMANDS: dict[str, str] = {
+    "station": "wipe_station.cli.station:station",
+    "users": "wipe_station.cli.users:users",
+    "audit": "wipe_station.cli.audit:audit",
+    "lab": "wipe_station.cli.lab:lab",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="WIPE_STATION_HOME",
+    help="Station home (keys, SQLite database). Default: the user data dir.",
+)
+@click.option(
+    "--db", "db_url", envvar="WIPE_STATION_DB", help="Database URL (postgresql://… for a depot)."
+)
+@click.option("--operator", envvar="WIPE_STATION_OPERATOR", help="Operator name to sign in as.")
+@click.version_option(__version__, prog_name="wipe-station")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str | None) -> None:
+    """Wipe Station: erase returned phones and issue signed certificates of erasure."""
+    runtime = Runtime(home=home, db_url=db_url, operator_name=operator)
+    ctx.obj = runtime
+    ctx.call_on_close(runtime.close)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors print one line on stderr, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="wipe-station", standalone_mode=False)
+    except StationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

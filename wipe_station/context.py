@@ -1,0 +1,99 @@
+"""Opening a station: its home, identity and database, migrated and registered, ready to use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from wipe_station.audit import log as audit
+from wipe_station.db import migrate
+from wipe_station.db.engine import describe_operational_error, make_engine, session_scope
+from wipe_station.db.models import Station
+from wipe_station.db.upsert import insert_ignore
+from wipe_station.errors import StationError
+from wipe_station.identity import StationIdentity, load_or_create
+from wipe_station.paths import keys_dir, resolve_db_url, station_home
+from wipe_station.timeutil import utcnow
+
+
+@dataclass
+class StationContext:
+    home: Path
+    db_url: str
+    engine: Engine
+    identity: StationIdentity
+
+    @property
+    def station_id(self) -> str:
+        return self.identity.station_id
+
+    @property
+    def keys_dir(self) -> Path:
+        return keys_dir(self.home)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction; database errors become one-line messages."""
+        try:
+            with session_scope(self.engine) as session:
+                yield session
+        except OperationalError as exc:
+            raise StationError(describe_operational_error(exc, self.db_url)) from exc
+
+    def close(self) -> None:
+        """Sign the chain head so every event written so far is covered by a checkpoint."""
+        try:
+            with self.session() as session:
+                audit.checkpoint_head(session, self.identity)
+        finally:
+            self.engine.dispose()
+
+
+def open_station(home: Path | None = None, db_url: str | None = None) -> StationContext:
+    home = station_home(home)
+    identity = load_or_create(home)
+    url = resolve_db_url(db_url, home)
+    engine = make_engine(url)
+    ctx = StationContext(home=home, db_url=url, engine=engine, identity=identity)
+    try:
+        migrate.upgrade(engine)
+        _register(ctx)
+    except OperationalError as exc:
+        engine.dispose()
+        raise StationError(describe_operational_error(exc, url)) from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return ctx
+
+
+def _register(ctx: StationContext) -> None:
+    with ctx.session() as session:
+        row = session.get(Station, ctx.station_id)
+        if row is None:
+            insert_ignore(
+                session,
+                Station,
+                id=ctx.station_id,
+                name=ctx.identity.name,
+                public_key_pem=ctx.identity.public_key_pem(),
+                created_at=utcnow(),
+            )
+            audit.append(
+                session,
+                ctx.identity,
+                audit.SYSTEM_ACTOR,
+                "station.registered",
+                {"station": ctx.station_id, "public_key": ctx.identity.public_key_pem()},
+            )
+        elif row.public_key_pem.strip() != ctx.identity.public_key_pem().strip():
+            raise StationError(
+                f"station id {ctx.station_id} is registered in this database with another key; "
+                "two stations must not share a home or a station id"
+            )

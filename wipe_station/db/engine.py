@@ -1,0 +1,79 @@
+"""Opening the database: SQLite (WAL, foreign keys, serialised writers) or PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, create_engine
+
+from wipe_station.errors import StationError
+
+SQLITE_BUSY_MS = 15_000
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling defers BEGIN and cannot do BEGIN IMMEDIATE; switch it off
+    # and issue BEGIN ourselves so every transaction takes the write lock up front and two
+    # processes never deadlock upgrading read locks.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    # Anonymised personal data must not linger in free pages.
+    cur.execute("PRAGMA secure_delete = ON")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StationError(f"not a database URL: {url!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    else:
+        backend = parsed.get_backend_name()
+        raise StationError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return engine
+
+
+def describe_operational_error(exc: OperationalError, url: str) -> str:
+    """Turn a driver error into one line a technician can act on."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    safe_url = make_url(url).render_as_string(hide_password=True)
+    if "database is locked" in text:
+        waited = SQLITE_BUSY_MS // 1000
+        return f"the database is locked by another program (waited {waited} s): {safe_url}"
+    if "unable to open database file" in text:
+        return f"cannot open the database file: {safe_url}"
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"database {safe_url} does not answer: {first}"
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed on success, rolled back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

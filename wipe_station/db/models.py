@@ -1,0 +1,232 @@
+"""The station's records. Schema changes go through Alembic migrations in ``db/migrations``.
+
+Personal data (employee name and phone number, free-text notes) lives only in the columns named in
+``PERSONAL_COLUMNS`` so retention can find and anonymise every one of them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from wipe_station.db.types import UTCDateTime
+from wipe_station.timeutil import utcnow
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(default_factory=utcnow, sa_column=column)
+
+
+class Station(SQLModel, table=True):
+    __tablename__ = "stations"
+    id: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=100)
+    public_key_pem: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts()
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+    id: int | None = Field(default=None, primary_key=True)
+    org_number: str = Field(max_length=9, unique=True, index=True)
+    name: str = Field(max_length=200)
+    contract_end: date | None = None
+    created_at: datetime = _ts()
+
+
+class Operator(SQLModel, table=True):
+    __tablename__ = "operators"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True, index=True)
+    role: str = Field(max_length=16)
+    pin_hash: str = Field(max_length=200)
+    disabled: bool = False
+    failed_pins: int = 0
+    locked_until: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class IntakeLine(SQLModel, table=True):
+    """A return the customer announced; matched to a phone by serial or IMEI when plugged in."""
+
+    __tablename__ = "intake_lines"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    serial: str | None = Field(default=None, max_length=64, index=True)
+    imei: str | None = Field(default=None, max_length=15, index=True)
+    employee_name: str | None = Field(default=None, max_length=200)
+    employee_phone: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=200)
+    source_file: str = Field(max_length=255)
+    line_no: int
+    imported_at: datetime = _ts()
+    anonymised_at: datetime | None = _ts(nullable=True)
+
+
+class Device(SQLModel, table=True):
+    __tablename__ = "devices"
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(foreign_key="stations.id", max_length=16)
+    platform: str = Field(max_length=16)
+    serial: str = Field(max_length=64, index=True)
+    imei: str | None = Field(default=None, max_length=15, index=True)
+    imei2: str | None = Field(default=None, max_length=15)
+    udid: str | None = Field(default=None, max_length=64)
+    manufacturer: str = Field(default="", max_length=100)
+    model: str = Field(default="", max_length=100)
+    model_code: str = Field(default="", max_length=64)
+    os_version: str = Field(default="", max_length=64)
+    storage_bytes: int | None = None
+    usb_port: str | None = Field(default=None, max_length=64)
+    state: str = Field(max_length=24, index=True)
+    state_since: datetime = _ts()
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
+    intake_line_id: int | None = Field(default=None, foreign_key="intake_lines.id")
+    quarantine_reason: str | None = Field(default=None, max_length=500)
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    emulated: bool = False
+    created_at: datetime = _ts()
+    anonymised_at: datetime | None = _ts(nullable=True)
+
+
+class WipeJob(SQLModel, table=True):
+    __tablename__ = "wipe_jobs"
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="devices.id", index=True)
+    station_id: str = Field(foreign_key="stations.id", max_length=16)
+    operator_id: int | None = Field(default=None, foreign_key="operators.id")
+    method: str = Field(default="", max_length=100)
+    erasure_class: str | None = Field(default=None, max_length=8)
+    outcome: str | None = Field(default=None, max_length=16)
+    reason: str | None = Field(default=None, max_length=500)
+    reusable: bool | None = None
+    started_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+
+
+class Evidence(SQLModel, table=True):
+    """What the station asked a phone, what it answered, when. Never user content."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("job_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="wipe_jobs.id", index=True)
+    seq: int
+    step: str = Field(max_length=16)
+    check: str = Field(max_length=64)
+    request: str = Field(sa_column=Column(Text, nullable=False))
+    response: str = Field(sa_column=Column(Text, nullable=False))
+    ok: bool
+    at: datetime = _ts()
+
+
+class Certificate(SQLModel, table=True):
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("station_id", "year", "sequence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=40, unique=True, index=True)
+    station_id: str = Field(foreign_key="stations.id", max_length=16)
+    year: int
+    sequence: int
+    device_id: int = Field(foreign_key="devices.id", index=True)
+    job_id: int | None = Field(default=None, foreign_key="wipe_jobs.id")
+    audit_event_id: int | None = Field(default=None, foreign_key="audit_events.id")
+    issued_at: datetime = _ts(index=True)
+    payload_json: str = Field(sa_column=Column(Text, nullable=False))
+    signature: str = Field(max_length=200)
+    digest: str = Field(max_length=64)
+    emulated: bool = False
+
+
+class CertificateCounter(SQLModel, table=True):
+    """Gapless numbering: the row is locked while a number is taken, in the same transaction."""
+
+    __tablename__ = "certificate_counters"
+    station_id: str = Field(primary_key=True, max_length=16)
+    year: int = Field(primary_key=True)
+    last_seq: int = 0
+
+
+class RecyclingBatch(SQLModel, table=True):
+    __tablename__ = "recycling_batches"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    recycler: str = Field(max_length=200)
+    state: str = Field(max_length=16)  # open | closed | handed_over
+    created_by: int | None = Field(default=None, foreign_key="operators.id")
+    created_at: datetime = _ts()
+    closed_at: datetime | None = _ts(nullable=True)
+    handed_over_at: datetime | None = _ts(nullable=True)
+    received_by: str | None = Field(default=None, max_length=200)
+
+
+class BatchItem(SQLModel, table=True):
+    __tablename__ = "batch_items"
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="recycling_batches.id", index=True)
+    device_id: int = Field(foreign_key="devices.id", unique=True)
+    certificate_id: int = Field(foreign_key="certificates.id")
+    added_at: datetime = _ts()
+
+
+class AuditHead(SQLModel, table=True):
+    """Per-station chain head; locking this row serialises appends across processes."""
+
+    __tablename__ = "audit_heads"
+    station_id: str = Field(primary_key=True, max_length=16)
+    last_seq: int = 0
+    last_hash: str = Field(max_length=64)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("station_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(max_length=16, index=True)
+    seq: int
+    at: str = Field(max_length=32)  # the ISO string is what is hashed: no round-trip drift
+    operator: str = Field(max_length=64)
+    action: str = Field(max_length=64, index=True)
+    device_id: int | None = Field(default=None, index=True)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditPersonal(SQLModel, table=True):
+    """Personal values behind an event's commitments; retention erases value and salt together."""
+
+    __tablename__ = "audit_personal"
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="audit_events.id", index=True)
+    field: str = Field(max_length=64)
+    salt: str | None = Field(default=None, max_length=64)
+    value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    __tablename__ = "audit_checkpoints"
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(max_length=16, index=True)
+    seq: int
+    head_hash: str = Field(max_length=64)
+    at: str = Field(max_length=32)
+    signature: str = Field(max_length=200)
+
+
+class Setting(SQLModel, table=True):
+    __tablename__ = "settings"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)
+
+
+PERSONAL_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
+    IntakeLine: ("employee_name", "employee_phone", "reason"),
+    Device: ("notes",),
+}

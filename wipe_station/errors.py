@@ -1,0 +1,25 @@
+"""Errors whose message is meant for the person at the station: one line, no traceback."""
+
+
+class StationError(Exception):
+    """A problem the user can act on. The CLI prints ``str(err)`` and exits non-zero."""
+
+    exit_code = 2
+
+
+class IllegalTransition(StationError):
+    pass
+
+
+class AccessDenied(StationError):
+    exit_code = 3
+
+
+class SignInFailed(StationError):
+    exit_code = 3
+
+
+class IntegrityFailure(StationError):
+    """Stored evidence does not match what was signed: the audit chain or a certificate."""
+
+    exit_code = 1

@@ -1,0 +1,92 @@
+"""A device's life at the depot, as an explicit state machine.
+
+Every change goes through ``transition``, which refuses illegal moves before touching anything and
+writes the audit event in the same transaction as the new state.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from wipe_station.audit import log as audit
+from wipe_station.db.models import Device
+from wipe_station.errors import IllegalTransition
+from wipe_station.identity import StationIdentity
+from wipe_station.timeutil import utcnow
+
+
+class DeviceState(StrEnum):
+    RECEIVED = "received"  # announced by intake, not yet plugged in
+    DETECTED = "detected"  # plugged in and identified
+    BLOCKED = "blocked"  # something must be fixed before a wipe (FRP, Find My, SIM, …)
+    WIPING = "wiping"
+    REBOOTING = "rebooting"  # reset issued; waiting for the phone to come back
+    VERIFYING = "verifying"
+    VERIFIED = "verified"
+    CERTIFIED = "certified"
+    IN_BATCH = "in_batch"  # in a recycling batch
+    HANDED_OVER = "handed_over"  # left the depot: final
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # unplugged or station stopped mid-erase: re-verify or retry
+    QUARANTINED = "quarantined"  # set aside by a person; only a person releases it
+
+
+S = DeviceState
+TRANSITIONS: dict[DeviceState, frozenset[DeviceState]] = {
+    S.RECEIVED: frozenset({S.DETECTED, S.QUARANTINED}),
+    S.DETECTED: frozenset({S.DETECTED, S.BLOCKED, S.WIPING, S.FAILED, S.QUARANTINED}),
+    S.BLOCKED: frozenset({S.DETECTED, S.BLOCKED, S.QUARANTINED}),
+    S.WIPING: frozenset({S.REBOOTING, S.FAILED, S.INTERRUPTED}),
+    S.REBOOTING: frozenset({S.VERIFYING, S.FAILED, S.INTERRUPTED}),
+    S.VERIFYING: frozenset({S.VERIFIED, S.FAILED, S.INTERRUPTED}),
+    S.VERIFIED: frozenset({S.CERTIFIED, S.QUARANTINED}),
+    S.CERTIFIED: frozenset({S.IN_BATCH, S.QUARANTINED}),
+    S.IN_BATCH: frozenset({S.CERTIFIED, S.HANDED_OVER}),
+    S.HANDED_OVER: frozenset(),
+    S.FAILED: frozenset({S.DETECTED, S.QUARANTINED}),
+    S.INTERRUPTED: frozenset({S.DETECTED, S.VERIFYING, S.FAILED, S.QUARANTINED}),
+    S.QUARANTINED: frozenset({S.DETECTED}),
+}
+# An erasure is under way in these states: after a crash they become INTERRUPTED.
+IN_FLIGHT = frozenset({S.WIPING, S.REBOOTING, S.VERIFYING})
+
+
+def check(src: DeviceState | str, dst: DeviceState | str) -> None:
+    try:
+        src_s, dst_s = DeviceState(src), DeviceState(dst)
+    except ValueError as exc:
+        raise IllegalTransition(f"unknown device state: {exc}") from exc
+    if dst_s not in TRANSITIONS[src_s]:
+        allowed = ", ".join(sorted(TRANSITIONS[src_s])) or "nothing (final)"
+        raise IllegalTransition(
+            f"a device that is {src_s.value} cannot become {dst_s.value} (allowed: {allowed})"
+        )
+
+
+def transition(
+    session: Session,
+    identity: StationIdentity,
+    actor: audit.Actor,
+    device: Device,
+    dst: DeviceState,
+    *,
+    reason: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    check(device.state, dst)
+    src = device.state
+    device.state = dst.value
+    device.state_since = utcnow()
+    if dst is S.QUARANTINED:
+        device.quarantine_reason = reason
+    session.add(device)
+    session.flush()
+    payload: dict[str, Any] = {"from": src, "to": dst.value}
+    if reason:
+        payload["reason"] = reason
+    if extra:
+        payload.update(extra)
+    audit.append(session, identity, actor, "device.state", payload, device_id=device.id)
