@@ -1,0 +1,170 @@
+"""Audit-log figures: `audit verify` over N events, and events appended per second with one station
+and with two stations on one PostgreSQL.
+
+    python benchmarks/bench_audit.py --events 1000000 --pg postgresql://postgres@127.0.0.1:5432/test
+
+Prints a markdown table. Not a test: run it by hand on the reference machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import insert
+
+from wipe_station.audit import log as audit
+from wipe_station.audit.chain import canonical, event_hash
+from wipe_station.audit.store import verify_database
+from wipe_station.context import open_station
+from wipe_station.db.models import AuditEvent, AuditHead
+from wipe_station.timeutil import iso, utcnow
+
+
+def _fill(home: Path, db_url: str, n: int) -> float:
+    """Write n chained events straight into the table (fast path for building a big log)."""
+    ctx = open_station(home, db_url)
+    sid = ctx.station_id
+    with ctx.session() as s:
+        head = s.get(AuditHead, sid)
+        assert head is not None
+        prev, seq = head.last_hash, head.last_seq
+    t0 = time.perf_counter()
+    batch: list[dict[str, object]] = []
+    at = iso(utcnow())
+    for i in range(n):
+        seq += 1
+        payload = canonical({"device": i % 500, "from": "wiping", "to": "rebooting"}).decode()
+        h = event_hash(
+            station=sid,
+            seq=seq,
+            at=at,
+            operator="bench",
+            action="device.state",
+            device=i % 500,
+            payload=payload,
+            prev=prev,
+        )
+        batch.append(
+            dict(
+                station_id=sid,
+                seq=seq,
+                at=at,
+                operator="bench",
+                action="device.state",
+                device_id=i % 500,
+                payload=payload,
+                prev_hash=prev,
+                hash=h,
+            )
+        )
+        prev = h
+        if len(batch) == 20_000:
+            with ctx.engine.begin() as conn:
+                conn.execute(insert(AuditEvent), batch)
+            batch.clear()
+    with ctx.session() as s:
+        if batch:
+            s.execute(insert(AuditEvent), batch)
+        head = s.get(AuditHead, sid)
+        assert head is not None
+        head.last_seq, head.last_hash = seq, prev
+        s.add(head)
+        s.flush()
+        audit.checkpoint_head(s, ctx.identity)
+    ctx.engine.dispose()
+    return time.perf_counter() - t0
+
+
+def bench_verify(db_url: str, n: int) -> tuple[float, float]:
+    home = Path(tempfile.mkdtemp(prefix="bench-audit-"))
+    _fill(home, db_url, n)
+    ctx = open_station(home, db_url)
+    t0 = time.perf_counter()
+    with ctx.session() as s:
+        (report,) = verify_database(s, ctx.identity)
+    elapsed = time.perf_counter() - t0
+    assert report.ok, report.problem
+    ctx.engine.dispose()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return elapsed, peak_mb
+
+
+def _appender(home: str, db_url: str, seconds: float, start_at: float, out: mp.Queue) -> None:
+    ctx = open_station(Path(home), db_url)
+    actor = audit.Actor("bench")
+    while time.time() < start_at:
+        time.sleep(0.001)
+    n, t_end = 0, time.time() + seconds
+    while time.time() < t_end:
+        with ctx.session() as s:
+            audit.append(s, ctx.identity, actor, "bench.event", {"n": n})
+        n += 1
+    ctx.close()
+    out.put(n)
+
+
+def bench_append(db_url: str, stations: int, seconds: float) -> float:
+    root = Path(tempfile.mkdtemp(prefix="bench-append-"))
+    homes = [root / f"s{i}" for i in range(stations)]
+    for h in homes:
+        open_station(h, db_url).close()
+    q: mp.Queue = mp.Queue()
+    start = time.time() + 1.0
+    procs = [mp.Process(target=_appender, args=(str(h), db_url, seconds, start, q)) for h in homes]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return sum(q.get() for _ in procs) / seconds
+
+
+def _fresh_pg(admin_url: str) -> str:
+    name = f"ws_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--seconds", type=float, default=10.0, help="duration of each append run")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = ap.parse_args()
+
+    rows = []
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
+    secs, peak = bench_verify(f"sqlite:///{tmp / 'audit.db'}", args.events)
+    rows.append(
+        (
+            f"audit verify, {args.events:,} events, SQLite",
+            f"{secs:.1f} s ({args.events / secs:,.0f} events/s, peak RSS {peak:.0f} MB)",
+        )
+    )
+    secs, peak = bench_verify(_fresh_pg(args.pg), args.events)
+    rows.append(
+        (
+            f"audit verify, {args.events:,} events, PostgreSQL",
+            f"{secs:.1f} s ({args.events / secs:,.0f} events/s, peak RSS {peak:.0f} MB)",
+        )
+    )
+    rate = bench_append(f"sqlite:///{tmp / 'append.db'}", 1, args.seconds)
+    rows.append(("appends/s, one station, SQLite (one transaction each)", f"{rate:,.0f}"))
+    rate = bench_append(_fresh_pg(args.pg), 1, args.seconds)
+    rows.append(("appends/s, one station, PostgreSQL", f"{rate:,.0f}"))
+    rate = bench_append(_fresh_pg(args.pg), 2, args.seconds)
+    rows.append(("appends/s, two stations, one PostgreSQL (sum)", f"{rate:,.0f}"))
+    print("| measurement | figure |\n|---|---|")
+    for name, fig in rows:
+        print(f"| {name} | {fig} |")
+
+
+if __name__ == "__main__":
+    main()
