@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "users": "wipe_station.cli.users:users",
     "audit": "wipe_station.cli.audit:audit",
     "lab": "wipe_station.cli.lab:lab",
+    "udev": "wipe_station.cli.udev:udev",
+    "certificate": "wipe_station.cli.certificate:certificate",
 }
 
 

@@ -1,0 +1,199 @@
+"""The certificate payload: every field of the NIST SP 800-88 Rev. 1 Appendix G sample certificate,
+plus the mobile facts, as typed data with one canonical JSON form (RFC 8785).
+
+Parsing is strict: a missing, extra or wrongly typed field is an error, so a payload that was
+edited by hand never passes as a certificate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+
+SCHEMA = "wipe-station/certificate-of-erasure/1"
+
+
+class PayloadError(ValueError):
+    """The JSON is not a well-formed certificate payload."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """NIST: person performing sanitisation (and, for validation, the validator)."""
+
+    name: str
+    title: str
+    organization: str
+    location: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    manufacturer: str
+    model: str
+    serial_number: str
+    property_number: str  # the customer's asset tag, if any
+    media_type: str
+    source: str  # where the phone came from, e.g. "Customer return: Acme AS"
+    classification: str  # confidentiality before sanitisation
+    data_backed_up: str  # "Yes" / "No" / "Unknown"
+
+
+@dataclass(frozen=True)
+class Sanitization:
+    method_type: str  # "Clear" or "Purge"
+    method_used: str
+    method_details: str
+    tool: str
+    tool_version: str
+    verification_method: str
+    post_classification: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Destination:
+    description: str  # e.g. "Environmental recycling (miljøretur)"
+    facility: str = ""
+
+
+@dataclass(frozen=True)
+class Validation:
+    validator: str
+    title: str
+    organization: str
+    date: str  # ISO date
+
+
+@dataclass(frozen=True)
+class BlockerResult:
+    code: str
+    message: str
+    cleared: bool
+
+
+@dataclass(frozen=True)
+class MobileFacts:
+    platform: str
+    os_version: str
+    imeis: tuple[str, ...] = ()
+    udid: str = ""
+    blockers: tuple[BlockerResult, ...] = ()
+    evidence_digest: str = ""  # SHA-256 of the canonical evidence record
+
+
+@dataclass(frozen=True)
+class Customer:
+    name: str
+    org_number: str
+
+
+@dataclass(frozen=True)
+class AuditAnchor:
+    """The audit event the certificate was issued under."""
+
+    station: str
+    seq: int
+    event_hash: str
+
+
+@dataclass(frozen=True)
+class CertificatePayload:
+    number: str
+    issued_at: str  # ISO-8601 UTC
+    station_id: str
+    emulated: bool  # a lab phone: never a real erasure
+    performed_by: Person
+    media: MediaInfo
+    sanitization: Sanitization
+    destination: Destination
+    validation: Validation
+    mobile: MobileFacts
+    audit: AuditAnchor
+    customer: Customer | None = None
+    schema: str = field(default=SCHEMA)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_jsonable(self)
+
+    def canonical(self) -> bytes:
+        return rfc8785.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CertificatePayload:
+        payload = _build(cls, data, "payload")
+        if payload.schema != SCHEMA:
+            raise PayloadError(f"unknown certificate schema {payload.schema!r}")
+        return payload
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> CertificatePayload:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise PayloadError(f"payload is not JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+
+def _to_jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, tuple | list):
+        return [_to_jsonable(v) for v in obj]
+    return obj
+
+
+def _build(tp: Any, value: Any, path: str) -> Any:
+    """Rebuild typed data from JSON, refusing anything the type does not allow."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _build(inner, value, path)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise PayloadError(f"{path} must be a list")
+        (inner, _) = typing.get_args(tp)
+        return tuple(_build(inner, v, f"{path}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise PayloadError(f"{path} must be an object")
+        hints = typing.get_type_hints(tp)
+        fields = {f.name: f for f in dataclasses.fields(tp)}
+        extra = set(value) - set(fields)
+        if extra:
+            raise PayloadError(f"{path} has unknown fields: {', '.join(sorted(extra))}")
+        kwargs = {}
+        for name, f in fields.items():
+            if name not in value:
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    raise PayloadError(f"{path}.{name} is missing")
+                continue
+            kwargs[name] = _build(hints[name], value[name], f"{path}.{name}")
+        return tp(**kwargs)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise PayloadError(f"{path} must be true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PayloadError(f"{path} must be an integer")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise PayloadError(f"{path} must be a string")
+        return value
+    raise PayloadError(f"{path}: unsupported type {tp!r}")

@@ -1,0 +1,81 @@
+"""Ed25519 signatures over the canonical payload, and the envelope that travels in the PDF."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from certificates.payload import CertificatePayload, PayloadError
+
+ENVELOPE_FORMAT = "wipe-station-signed-certificate"
+
+
+class SignatureInvalid(Exception):
+    """The signature does not match the payload under the given key."""
+
+
+@dataclass(frozen=True)
+class SignedCertificate:
+    payload: CertificatePayload
+    signature: bytes
+
+    @property
+    def canonical(self) -> bytes:
+        return self.payload.canonical()
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical).hexdigest()
+
+    @property
+    def signature_b64(self) -> str:
+        return base64.b64encode(self.signature).decode("ascii")
+
+    def envelope(self) -> bytes:
+        """The file embedded in the PDF: payload, signature and algorithm, nothing secret."""
+        doc: dict[str, Any] = {
+            "format": ENVELOPE_FORMAT,
+            "algorithm": "Ed25519",
+            "payload": self.payload.to_dict(),
+            "signature": self.signature_b64,
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+    def qr_text(self) -> str:
+        """Number, payload digest and signature: enough to check a paper copy against the key."""
+        sig = base64.urlsafe_b64encode(self.signature).decode("ascii").rstrip("=")
+        return f"WSCERT:1:{self.payload.number}:{self.digest}:{sig}"
+
+    def verify(self, key: Ed25519PublicKey) -> None:
+        try:
+            key.verify(self.signature, self.canonical)
+        except InvalidSignature as exc:
+            raise SignatureInvalid("the signature does not match this certificate") from exc
+
+
+def sign(payload: CertificatePayload, key: Ed25519PrivateKey) -> SignedCertificate:
+    return SignedCertificate(payload, key.sign(payload.canonical()))
+
+
+def parse_envelope(data: bytes) -> SignedCertificate:
+    """Read an embedded envelope back; raises PayloadError on anything malformed."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError("the embedded certificate is not JSON") from exc
+    if not isinstance(doc, dict) or doc.get("format") != ENVELOPE_FORMAT:
+        raise PayloadError("the embedded file is not a Wipe Station certificate")
+    if doc.get("algorithm") != "Ed25519":
+        raise PayloadError(f"unsupported signature algorithm {doc.get('algorithm')!r}")
+    try:
+        signature = base64.b64decode(str(doc.get("signature", "")), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise PayloadError("the signature is not base64") from exc
+    return SignedCertificate(CertificatePayload.from_dict(doc.get("payload")), signature)

@@ -1,0 +1,98 @@
+"""Making untrusted text (device names, models from phones) safe to lay out on a page.
+
+The signed payload keeps the original; only what is drawn is cleaned: control and bidi formatting
+characters removed, characters the font cannot draw shown as '?', and long text shortened.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from functools import cache
+
+import reportlab
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+ELLIPSIS = "…"
+REGULAR, BOLD, ITALIC = "WSVera", "WSVera-Bold", "WSVera-Italic"
+# Hard cap before measuring: a 10 kB model name must not cost 10 kB of width measurements.
+_MAX_CHARS = 400
+
+
+@cache
+def register_fonts() -> frozenset[int]:
+    """Register reportlab's bundled Vera fonts (cover Norwegian letters; no system fonts needed)
+    and return the code points they can draw."""
+    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
+    fonts = {REGULAR: "Vera.ttf", BOLD: "VeraBd.ttf", ITALIC: "VeraIt.ttf"}
+    regular = None
+    for name, file in fonts.items():
+        font = TTFont(name, os.path.join(folder, file))
+        pdfmetrics.registerFont(font)
+        if name == REGULAR:
+            regular = font
+    assert regular is not None
+    return frozenset(regular.face.charToGlyph)
+
+
+def clean(text: str) -> str:
+    drawable = register_fonts()
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFC", text[: _MAX_CHARS * 2]):
+        cat = unicodedata.category(ch)
+        if cat in ("Zs", "Zl", "Zp") or ch in "\t\n\r":
+            out.append(" ")
+        elif cat[0] == "C":  # controls, bidi overrides/isolates, zero-width, unassigned
+            continue
+        elif ord(ch) in drawable:
+            out.append(ch)
+        else:
+            out.append("?")
+    return " ".join("".join(out).split())
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """Clean ``text`` and shorten it with an ellipsis until it fits ``width`` points."""
+    s = clean(text)[:_MAX_CHARS]
+    if pdfmetrics.stringWidth(s, font, size) <= width:
+        return s
+    lo, hi = 0, len(s)
+    while lo < hi:  # longest prefix that fits together with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if pdfmetrics.stringWidth(s[:mid] + ELLIPSIS, font, size) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return s[:lo].rstrip() + ELLIPSIS
+
+
+def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
+    """Wrap into at most ``max_lines`` lines; the last one is shortened if text remains.
+
+    Long unbroken tokens (digests, signatures) are split by width, not only at spaces.
+    """
+    s = clean(text)[: _MAX_CHARS * 2]
+    lines: list[str] = []
+    while s and len(lines) < max_lines - 1:
+        if pdfmetrics.stringWidth(s, font, size) <= width:
+            break
+        cut = _longest_prefix(s, font, size, width)
+        space = s.rfind(" ", 0, cut + 1)
+        if space > 0 and s[cut : cut + 1] != "":
+            cut = space if s[cut] != " " else cut
+        lines.append(s[:cut].rstrip())
+        s = s[cut:].lstrip()
+    lines.append(fit(s, font, size, width))
+    return lines
+
+
+def _longest_prefix(s: str, font: str, size: float, width: float) -> int:
+    lo, hi = 1, len(s)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if pdfmetrics.stringWidth(s[:mid], font, size) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

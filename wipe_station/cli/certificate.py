@@ -1,0 +1,176 @@
+"""`wipe-station certificate …`: list, print (one or a batch) and verify certificates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+import click
+from sqlmodel import Session, col, select
+
+from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.db.models import Certificate, Customer, Device
+from wipe_station.errors import IntegrityFailure, StationError
+from wipe_station.roles import Permission
+
+
+def _query(
+    session: Session, customer: str | None, start: date | None, end: date | None
+) -> list[Certificate]:
+    stmt = select(Certificate).order_by(col(Certificate.issued_at), col(Certificate.number))
+    if customer:
+        cust = session.exec(select(Customer).where(Customer.org_number == customer)).first()
+        if cust is None:
+            raise StationError(f"no customer with organisation number {customer}")
+        stmt = stmt.join(Device, col(Device.id) == Certificate.device_id).where(
+            Device.customer_id == cust.id
+        )
+    if start:
+        stmt = stmt.where(col(Certificate.issued_at) >= datetime.combine(start, time(), UTC))
+    if end:
+        stmt = stmt.where(col(Certificate.issued_at) < datetime.combine(end, time.max, UTC))
+    return list(session.exec(stmt).all())
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+_filters = [
+    click.option("--customer", help="Organisation number."),
+    click.option("--from", "start", callback=_date, help="First issue date (YYYY-MM-DD)."),
+    click.option("--to", "end", callback=_date, help="Last issue date (YYYY-MM-DD)."),
+]
+
+
+def filters(f):  # type: ignore[no-untyped-def]
+    for option in reversed(_filters):
+        f = option(f)
+    return f
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise StationError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+@click.group()
+def certificate() -> None:
+    """Certificates of erasure: list, export as PDF, print batches, verify offline."""
+
+
+@certificate.command("list")
+@filters
+@pass_runtime
+def list_(rt: Runtime, customer: str | None, start: date | None, end: date | None) -> None:
+    """List certificates, oldest first."""
+    rt.operator(Permission.PRINT_CERTIFICATES)
+    ctx = rt.station()
+    with ctx.session() as session:
+        rows = _query(session, customer, start, end)
+        for cert in rows:
+            dev = session.get(Device, cert.device_id)
+            assert dev is not None
+            mark = "  EMULATED" if cert.emulated else ""
+            click.echo(
+                f"{cert.number}  {cert.issued_at:%Y-%m-%d %H:%M}  {dev.platform:<7} "
+                f"{dev.model[:24]:<24} {dev.serial}{mark}"
+            )
+    click.echo(f"{len(rows)} certificates")
+
+
+@certificate.command("export")
+@click.argument("number")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@pass_runtime
+def export(rt: Runtime, number: str, output: Path) -> None:
+    """Write one certificate as a signed PDF."""
+    from certificates.render import render_certificate
+    from wipe_station.audit import log as audit
+    from wipe_station.certify import signed_from_record
+    from wipe_station.operators import actor_of
+
+    op = rt.operator(Permission.PRINT_CERTIFICATES)
+    ctx = rt.station()
+    with ctx.session() as session:
+        cert = session.exec(select(Certificate).where(Certificate.number == number)).first()
+        if cert is None:
+            raise StationError(f"no certificate {number}")
+        _write(output, render_certificate(signed_from_record(cert)))
+        audit.append(
+            session,
+            ctx.identity,
+            actor_of(op),
+            "certificate.printed",
+            {"numbers": [number]},
+            device_id=cert.device_id,
+        )
+    click.echo(f"wrote {output}")
+
+
+@certificate.command("batch")
+@filters
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@pass_runtime
+def batch(
+    rt: Runtime, customer: str | None, start: date | None, end: date | None, output: Path
+) -> None:
+    """Write many certificates into one print file (one page each)."""
+    from certificates.render import render_certificates
+    from wipe_station.audit import log as audit
+    from wipe_station.certify import signed_from_record
+    from wipe_station.operators import actor_of
+
+    op = rt.operator(Permission.PRINT_CERTIFICATES)
+    ctx = rt.station()
+    with ctx.session() as session:
+        rows = _query(session, customer, start, end)
+        if not rows:
+            raise StationError("no certificates match")
+        _write(
+            output,
+            render_certificates(
+                [signed_from_record(c) for c in rows], title=f"Certificates ({len(rows)})"
+            ),
+        )
+        audit.append(
+            session,
+            ctx.identity,
+            actor_of(op),
+            "certificate.printed",
+            {"numbers": [c.number for c in rows]},
+        )
+    click.echo(f"wrote {len(rows)} certificates to {output}")
+
+
+@certificate.command("verify")
+@click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--public-key", "public_key", type=click.Path(path_type=Path, dir_okay=False), required=True
+)
+def verify(pdf: Path, public_key: Path) -> None:
+    """Check a certificate PDF offline with the station's public key (no database needed)."""
+    from certificates.verify import VerificationError, describe, verify_pdf
+
+    try:
+        data, pem = pdf.read_bytes(), public_key.read_bytes()
+    except OSError as exc:
+        raise StationError(f"cannot read {exc.filename}: {exc.strerror}") from exc
+    try:
+        results = verify_pdf(data, pem)
+    except VerificationError as exc:
+        raise IntegrityFailure(f"INVALID: {pdf.name}: {exc}") from exc
+    for result in results:
+        click.echo(
+            f"VALID: {result.payload.number} (page {result.page}), signed by station "
+            f"{result.payload.station_id}"
+        )
+        for line in describe(result):
+            click.echo(f"  {line}")
