@@ -180,6 +180,10 @@ class AndroidLab:
                 for conn_close in list(handle._conns):
                     conn_close()
                 self.bus.detach(handle.port_path)
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         if self.loop.is_running():
             self._call(shutdown())
