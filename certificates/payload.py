@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,6 +19,11 @@ from typing import Any
 import rfc8785
 
 SCHEMA = "wipe-station/certificate-of-erasure/1"
+NUMBER_RE = re.compile(r"WS-(?P<station>[A-Z0-9]{2,16})-(?P<year>\d{4})-(?P<seq>\d{6})")
+
+
+def format_number(station_id: str, year: int, sequence: int) -> str:
+    return f"WS-{station_id}-{year}-{sequence:06d}"
 
 
 class PayloadError(ValueError):
@@ -120,6 +126,20 @@ class CertificatePayload:
     audit: AuditAnchor
     customer: Customer | None = None
     schema: str = field(default=SCHEMA)
+
+    def __post_init__(self) -> None:
+        # The verifier finds the number on the page by its shape and the station by its key;
+        # a number of another shape or station would make the certificate unverifiable.
+        m = NUMBER_RE.fullmatch(self.number) if isinstance(self.number, str) else None
+        if m is None:
+            raise PayloadError(
+                f"certificate number {self.number!r} is not of the form "
+                "WS-<station>-<year>-<000000>"
+            )
+        if m["station"] != self.station_id:
+            raise PayloadError(
+                f"certificate number {self.number} does not belong to station {self.station_id!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return _to_jsonable(self)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from certificates.payload import CertificatePayload, PayloadError
@@ -17,8 +18,32 @@ from certificates.payload import CertificatePayload, PayloadError
 ENVELOPE_FORMAT = "wipe-station-signed-certificate"
 
 
-class SignatureInvalid(Exception):
+def attachment_name(number: str) -> str:
+    """The name of a certificate's signed envelope inside a PDF: verifiers look it up by the
+    number printed on the page."""
+    return f"{number}.json"
+
+
+class SigningError(Exception):
+    """Base of the errors raised while checking a signature."""
+
+
+class SignatureInvalid(SigningError):
     """The signature does not match the payload under the given key."""
+
+
+class InvalidPublicKey(SigningError):
+    """The key given for checking is not an Ed25519 public key in PEM form."""
+
+
+def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as exc:
+        raise InvalidPublicKey("the public key file is not a PEM public key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise InvalidPublicKey("the public key is not an Ed25519 key")
+    return key
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,11 @@ class SignedCertificate:
 
 def sign(payload: CertificatePayload, key: Ed25519PrivateKey) -> SignedCertificate:
     return SignedCertificate(payload, key.sign(payload.canonical()))
+
+
+def verify_signature(cert: SignedCertificate, public_key_pem: bytes) -> None:
+    """Raise InvalidPublicKey or SignatureInvalid unless ``cert`` is signed by that key."""
+    cert.verify(load_public_key(public_key_pem))
 
 
 def parse_envelope(data: bytes) -> SignedCertificate:

@@ -16,6 +16,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 ELLIPSIS = "…"
 REGULAR, BOLD, ITALIC = "WSVera", "WSVera-Bold", "WSVera-Italic"
+# Digests, signatures, UDIDs: a standard PDF font, fixed width. It draws only Latin-1 reliably,
+# so text meant for it is cleaned down to printable ASCII.
+MONO = "Courier"
 # Hard cap before measuring: a 10 kB model name must not cost 10 kB of width measurements.
 _MAX_CHARS = 400
 
@@ -36,7 +39,9 @@ def register_fonts() -> frozenset[int]:
     return frozenset(regular.face.charToGlyph)
 
 
-def clean(text: str) -> str:
+def clean(text: str, ascii_only: bool = False) -> str:
+    """What may be drawn of ``text``: one line, no control or bidi formatting characters, and
+    every character the font lacks replaced by a visible '?'."""
     drawable = register_fonts()
     out: list[str] = []
     for ch in unicodedata.normalize("NFC", text[: _MAX_CHARS * 2]):
@@ -45,6 +50,8 @@ def clean(text: str) -> str:
             out.append(" ")
         elif cat[0] == "C":  # controls, bidi overrides/isolates, zero-width, unassigned
             continue
+        elif ascii_only and not (" " <= ch <= "~"):
+            out.append("?")
         elif ord(ch) in drawable:
             out.append(ch)
         else:
@@ -54,7 +61,7 @@ def clean(text: str) -> str:
 
 def fit(text: str, font: str, size: float, width: float) -> str:
     """Clean ``text`` and shorten it with an ellipsis until it fits ``width`` points."""
-    s = clean(text)[:_MAX_CHARS]
+    s = clean(text, ascii_only=font == MONO)[:_MAX_CHARS]
     if pdfmetrics.stringWidth(s, font, size) <= width:
         return s
     lo, hi = 0, len(s)
@@ -72,7 +79,7 @@ def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> lis
 
     Long unbroken tokens (digests, signatures) are split by width, not only at spaces.
     """
-    s = clean(text)[: _MAX_CHARS * 2]
+    s = clean(text, ascii_only=font == MONO)[: _MAX_CHARS * 2]
     lines: list[str] = []
     while s and len(lines) < max_lines - 1:
         if pdfmetrics.stringWidth(s, font, size) <= width:

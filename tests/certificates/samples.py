@@ -1,9 +1,10 @@
-"""A realistic payload for certificate tests."""
+"""Realistic inputs for certificate, manifest and report tests."""
 
 from __future__ import annotations
 
 import dataclasses
 
+from certificates.manifest import ManifestPhone, Party, RecyclingManifest
 from certificates.payload import (
     AuditAnchor,
     BlockerResult,
@@ -77,3 +78,48 @@ def sample_payload(**changes: object) -> CertificatePayload:
         customer=Customer(name="Acme AS", org_number="974760673"),
     )
     return dataclasses.replace(payload, **changes)  # type: ignore[arg-type]
+
+
+def worst_case_payload() -> CertificatePayload:
+    """Everything long at once, emulated band included: the layout must still fit one page."""
+    long = "Ø" * 3000
+    p = sample_payload(emulated=True)
+    return dataclasses.replace(
+        p,
+        media=dataclasses.replace(p.media, model="M" * 10_000, source=long),
+        sanitization=dataclasses.replace(
+            p.sanitization, notes=long, method_details=long, verification_method=long
+        ),
+        mobile=dataclasses.replace(
+            p.mobile,
+            imeis=("356938035643809", "356938035643817"),
+            udid="00008030-001A2B3C4D5E802E",
+            blockers=tuple(BlockerResult(f"code{i}", long, False) for i in range(20)),
+        ),
+    )
+
+
+def sample_manifest(count: int = 130) -> RecyclingManifest:
+    models = [
+        ("Android", "samsung", "Galaxy S23 (SM-S911B)"),
+        ("iOS", "Apple", "iPhone 13 (iPhone14,5)"),
+        ("Android", "Google", "Pixel 8 Pro"),
+    ]
+    phones = tuple(
+        ManifestPhone(
+            *models[i % 3],
+            serial_number=f"R58N{i:07d}",
+            imeis=(f"35693803{i:07d}",) if i % 2 else (f"35693803{i:07d}", f"35693804{i:07d}"),
+            certificate_number=f"WS-OSL01-2026-{i:06d}",
+            emulated=i == 5,
+        )
+        for i in range(1, count + 1)
+    )
+    return RecyclingManifest(
+        batch_id="RB-OSL01-2026-0007",
+        depot=Party("Miljødepot Øst AS", "974760673", "Oslo"),
+        recycler=Party("Norsk Gjenvinning AS", "955213395", "Oslo"),
+        created_at="2026-11-25",
+        handed_over_at="2026-11-26",
+        phones=phones,
+    )

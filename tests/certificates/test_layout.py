@@ -1,0 +1,111 @@
+"""The page itself: one A4 page whatever the phone reported, the number where the verifier
+reads it, the QR code and the station's private key nowhere in the file."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+
+import pytest
+import qrcode
+from cryptography.hazmat.primitives import serialization
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
+from qrcode.constants import ERROR_CORRECT_M
+
+from certificates.render import render_certificate, render_certificates
+from certificates.signing import sign
+from certificates.verify import verify_pdf
+from tests.certificates.keys import KEY, PEM
+from tests.certificates.samples import sample_payload, worst_case_payload
+
+
+def test_worst_case_input_stays_on_one_a4_page_and_verifies() -> None:
+    payload = worst_case_payload()
+    pdf = render_certificate(sign(payload, KEY))
+    reader = PdfReader(io.BytesIO(pdf))
+    (page,) = reader.pages
+    assert [round(float(x)) for x in page.mediabox] == [0, 0, 595, 842]
+    text = page.extract_text()
+    assert "…" in text  # long text is shortened visibly, not clipped silently
+    assert "EMULERT TELEFON" in text and "NOT A REAL ERASURE" in text
+    (result,) = verify_pdf(pdf, PEM)
+    assert result.payload == payload  # the signed payload keeps every character
+
+
+def test_every_page_of_a_batch_is_a4_with_its_own_number_and_page_count() -> None:
+    certs = [sign(sample_payload(number=f"WS-OSL01-2026-{i:06d}"), KEY) for i in (7, 8, 9)]
+    reader = PdfReader(io.BytesIO(render_certificates(certs)))
+    texts = [p.extract_text() for p in reader.pages]
+    assert len(texts) == 3
+    for i, (text, cert) in enumerate(zip(texts, certs, strict=True), start=1):
+        assert cert.payload.number in text
+        assert f"Side / Page {i}/3" in text
+        others = [c.payload.number for c in certs if c is not cert]
+        assert not any(n in text for n in others)
+
+
+def test_a_batch_refuses_the_same_certificate_twice() -> None:
+    cert = sign(sample_payload(), KEY)
+    with pytest.raises(ValueError, match="twice"):
+        render_certificates([cert, cert])
+
+
+def test_qr_text_carries_number_digest_and_signature_compactly() -> None:
+    cert = sign(sample_payload(), KEY)
+    kind, version, number, digest, sig = cert.qr_text().split(":")
+    assert (kind, version, number, digest) == ("WSCERT", "1", cert.payload.number, cert.digest)
+    assert base64.urlsafe_b64decode(sig + "==") == cert.signature
+    assert len(cert.qr_text()) < 200
+
+
+def test_the_qr_code_on_the_page_is_the_one_for_that_certificate() -> None:
+    cert = sign(sample_payload(), KEY)
+    page = PdfReader(io.BytesIO(render_certificate(cert))).pages[0]
+    ops = ContentStream(page.get_contents(), page.pdf).operations
+    rects = [[float(v) for v in args] for args, op in ops if op == b"re"]
+    # The QR code is the only group of rectangles in the top right corner.
+    qr = [r for r in rects if r[0] > 400 and r[1] > 700]
+    reference = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=1)
+    reference.add_data(cert.qr_text())
+    reference.make(fit=True)
+    matrix = reference.get_matrix()
+    cell = min(h for *_, h in qr)
+    left, top = min(x for x, *_ in qr), max(y + h for _, y, _, h in qr)
+    drawn = [[False] * len(matrix) for _ in matrix]
+    for x, y, w, _ in qr:
+        # Row and column 0 are the light border; the finder patterns start at 1.
+        row = round((top - y) / cell)
+        for col in range(round((x - left) / cell), round((x + w - left) / cell)):
+            drawn[row][col + 1] = True
+    assert drawn == matrix
+
+
+def test_the_private_key_never_reaches_the_pdf() -> None:
+    pdf = render_certificate(sign(sample_payload(), KEY))
+    raw = KEY.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    pem = KEY.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    blobs = [pdf]
+    reader = PdfReader(io.BytesIO(pdf))
+    blobs += [b for files in reader.attachments.values() for b in files]
+    for page in reader.pages:
+        blobs.append(page.get_contents().get_data())
+    for blob in blobs:
+        for secret in (raw, raw.hex().encode(), base64.b64encode(raw), pem):
+            assert secret not in blob
+    assert b"PRIVATE KEY" not in pdf
+
+
+def test_a_model_name_that_looks_like_a_number_does_not_confuse_the_verifier() -> None:
+    p = sample_payload()
+    media = dataclasses.replace(p.media, model="WS-OSL01-2026-999999")
+    pdf = render_certificate(sign(dataclasses.replace(p, media=media), KEY))
+    (result,) = verify_pdf(pdf, PEM)
+    assert result.payload.number == p.number
