@@ -1,0 +1,117 @@
+"""The in-process iOS lab: many emulated iPhones behind one emulated usbmuxd, one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from types import TracebackType
+
+from drivers.emulated.ios.device import EmulatedIphone, RecordedRequest
+from drivers.emulated.ios.identity import fleet_identity
+from drivers.emulated.ios.profile import DEFAULT_PROFILE, Fault, IosProfile, load_profile
+from drivers.emulated.ios.usbmuxd import EmulatedUsbmuxd
+
+
+class IosLab:
+    """Start with ``async with IosLab(path) as lab`` (or ``await lab.start()``).
+
+    ``time_scale`` multiplies every profile delay (trust, erase/reboot); 0 makes a fleet instant.
+    """
+
+    def __init__(self, socket_path: str, *, time_scale: float = 1.0) -> None:
+        self.socket_path = socket_path
+        self.time_scale = time_scale
+        self.usbmuxd = EmulatedUsbmuxd(socket_path, buid=str(uuid.uuid4()).upper())
+        self.phones: dict[str, EmulatedIphone] = {}
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    async def start(self) -> IosLab:
+        await self.usbmuxd.start()
+        return self
+
+    async def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        await self.usbmuxd.stop()
+
+    async def __aenter__(self) -> IosLab:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- the bus --------------------------------------------------------------------------
+    def attach(
+        self, profile: str | IosProfile = DEFAULT_PROFILE, *, udid: str | None = None
+    ) -> EmulatedIphone:
+        """Plug a phone in; a UDID override gives it a fresh identity so fleets stay unique."""
+        prof = load_profile(profile) if isinstance(profile, str) else profile
+        if udid is not None:
+            prof = dataclasses.replace(prof, udid=udid)
+        if prof.udid in self.phones and self.usbmuxd.device_id_of(self.phones[prof.udid]):
+            raise ValueError(f"a phone with UDID {prof.udid} is already attached")
+        phone = EmulatedIphone(prof, self.time_scale)
+        phone.on_erase = self._erase_started
+        self.phones[prof.udid] = phone
+        self.usbmuxd.attach(phone)
+        return phone
+
+    def attach_fleet(self, profiles: list[str], count: int) -> list[EmulatedIphone]:
+        """``count`` phones cycling through ``profiles``, each with its own UDID/serial/IMEIs."""
+        fleet = []
+        for i in range(count):
+            base = load_profile(profiles[i % len(profiles)])
+            udid, serial, imeis = fleet_identity(base.product_type, i)
+            fleet.append(self.attach(base.with_identity(udid, serial, imeis[: len(base.imeis)])))
+        return fleet
+
+    def detach(self, udid: str) -> None:
+        """Pull the cable."""
+        self.usbmuxd.detach(self.phones[udid])
+
+    def replug(self, udid: str) -> None:
+        """Plug a pulled phone back in, in whatever state it was left."""
+        phone = self.phones[udid]
+        if self.usbmuxd.device_id_of(phone) is None:
+            self.usbmuxd.attach(phone)
+
+    def phone(self, udid: str) -> EmulatedIphone:
+        return self.phones[udid]
+
+    def is_attached(self, udid: str) -> bool:
+        return udid in self.phones and self.usbmuxd.device_id_of(self.phones[udid]) is not None
+
+    def requests(self, udid: str) -> list[RecordedRequest]:
+        return list(self.phones[udid].requests)
+
+    # --- the technician's hands -----------------------------------------------------------
+    def tap_trust(self, udid: str) -> None:
+        self.phones[udid].tap_trust()
+
+    def tap_dont_trust(self, udid: str) -> None:
+        self.phones[udid].tap_dont_trust()
+
+    def unlock(self, udid: str) -> None:
+        self.phones[udid].unlock()
+
+    # --- erase lifecycle ------------------------------------------------------------------
+    def _erase_started(self, phone: EmulatedIphone) -> None:
+        """The link drops and the phone leaves the bus; most come back after erase_s."""
+        loop = asyncio.get_running_loop()
+        loop.call_soon(self.usbmuxd.detach, phone)
+        fault = phone.profile.fault
+        if fault in (Fault.NEVER_RETURNS, Fault.UNPLUGGED_MID_ERASE):
+            return
+        timer = loop.call_later(phone.erase_seconds(), self._returned, phone)
+        self._timers.add(timer)
+
+    def _returned(self, phone: EmulatedIphone) -> None:
+        phone.apply_erase()
+        self.usbmuxd.attach(phone)

@@ -1,0 +1,47 @@
+"""The station's pair records: one plist per UDID in a directory the caller owns, mode 0600.
+
+A pair record holds the host's private key; it is never logged and never leaves this directory.
+"""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import re
+from pathlib import Path
+from typing import Any
+
+_UDID = re.compile(r"^[0-9A-Fa-f-]{24,40}$")
+
+
+class PairRecordStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path(self, udid: str) -> Path:
+        if not _UDID.match(udid):
+            raise ValueError(f"not a UDID: {udid!r}")
+        return self.directory / f"{udid}.plist"
+
+    def load(self, udid: str) -> dict[str, Any] | None:
+        try:
+            data = self.path(udid).read_bytes()
+        except FileNotFoundError:
+            return None
+        record = plistlib.loads(data)
+        return record if isinstance(record, dict) else None
+
+    def save(self, udid: str, record: dict[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = self.path(udid)
+        tmp = target.with_suffix(".plist.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, plistlib.dumps(record))
+            os.fchmod(fd, 0o600)  # O_CREAT's mode is masked by umask; make it exact
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+
+    def delete(self, udid: str) -> None:
+        self.path(udid).unlink(missing_ok=True)
