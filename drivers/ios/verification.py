@@ -85,12 +85,14 @@ async def _verify(
             evidence,
         )
     name = public.get("DeviceName")
+    # A name the owner chose ("Kari's iPhone") is personal data: record only whether it is the
+    # factory default, never the name itself.
     evidence.append(
         item(
             STEP,
             "device_name",
             "lockdown GetValue Key=DeviceName (no session)",
-            name,
+            "factory default (iPhone)" if name == "iPhone" else "custom name (not recorded)",
             name == "iPhone",
         )
     )
