@@ -22,6 +22,9 @@ from drivers.contract import (
 )
 
 Confirm = Callable[[DeviceFacts, list[Blocker]], Awaitable[bool]]
+# Called before each stage (and after identify/blockers) so the caller can record the state
+# change before the phone is touched: "identified", "checked", "erase", "wait", "verify".
+StageHook = Callable[[str, "PipelineResult"], Awaitable[None]]
 
 
 @dataclass
@@ -47,27 +50,37 @@ async def wipe_phone(
     *,
     confirm: Confirm | None = None,
     return_timeout_s: float = 900.0,
+    on_stage: StageHook | None = None,
 ) -> PipelineResult:
     result = PipelineResult(None, "")
+
+    async def stage(name: str) -> None:
+        if name in ("erase", "wait", "verify"):
+            result.stage = name
+        if on_stage is not None:
+            await on_stage(name, result)
+
     try:
         result.stage = "identify"
         result.facts, evidence = await driver.identify()
         result.evidence += evidence
+        await stage("identified")
         result.stage = "blockers"
         result.blockers, evidence = await driver.blockers()
         result.evidence += evidence
+        await stage("checked")
         if any(b.blocking for b in result.blockers):
             result.reason = "; ".join(b.message for b in result.blockers if b.blocking)
             return result
         if confirm is not None and not await confirm(result.facts, result.blockers):
             result.reason = "not confirmed"
             return result
-        result.stage = "erase"
+        await stage("erase")
         result.evidence += await driver.erase(progress)
         result.method = str(getattr(driver, "method_used", ""))
-        result.stage = "wait"
+        await stage("wait")
         result.evidence += await driver.wait_for_return(return_timeout_s, progress)
-        result.stage = "verify"
+        await stage("verify")
         verified = await driver.verify(progress)
     except DeviceGone as exc:
         result.outcome, result.reason = Outcome.INTERRUPTED, f"{result.stage}: {exc}"

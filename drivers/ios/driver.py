@@ -73,6 +73,7 @@ class IosDriver:
         self._watcher: UsbmuxWatcher | None = None
         self._returned = False
         self._failure: tuple[Outcome, str, list[EvidenceItem]] | None = None
+        self.method_used = ""
 
     # --- connection -----------------------------------------------------------------------
     async def close(self) -> None:
@@ -239,6 +240,11 @@ class IosDriver:
             cloud, _ = await self._guard(self._mcinstall())
             self._supervised = bool(cloud.get("IsSupervised"))
         route = erase_via_mcinstall if self._supervised else erase_via_mobilebackup2
+        self.method_used = (
+            "EraseDevice through MobileConfig (supervised)"
+            if self._supervised
+            else "EraseDevice through the mobilebackup2 DeviceLink"
+        )
         # Subscribe before erasing: the phone may leave the bus before the erase call returns.
         self._watcher = await self._guard(UsbmuxWatcher(self.usbmux_address).start())
         await say(progress, ERASING)
@@ -286,7 +292,7 @@ class IosDriver:
         assert self._watcher is not None
         return await self._watcher.next_event(deadline - time.monotonic())
 
-    async def verify(self) -> VerifyResult:
+    async def verify(self, progress: Progress | None = None) -> VerifyResult:
         if self._failure is not None:
             outcome, reason, evidence = self._failure
             return VerifyResult(outcome, reason, tuple(evidence), reusable=False)

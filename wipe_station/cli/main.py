@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "lab": "wipe_station.cli.lab:lab",
     "udev": "wipe_station.cli.udev:udev",
     "certificate": "wipe_station.cli.certificate:certificate",
+    "demo": "wipe_station.cli.demo:demo",
 }
 
 

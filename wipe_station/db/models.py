@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from wipe_station.db.types import UTCDateTime
@@ -82,7 +82,7 @@ class Device(SQLModel, table=True):
     model: str = Field(default="", max_length=100)
     model_code: str = Field(default="", max_length=64)
     os_version: str = Field(default="", max_length=64)
-    storage_bytes: int | None = None
+    storage_bytes: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     usb_port: str | None = Field(default=None, max_length=64)
     state: str = Field(max_length=24, index=True)
     state_since: datetime = _ts()

@@ -186,7 +186,7 @@ def upgrade() -> None:
         sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("model_code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("os_version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("storage_bytes", sa.Integer(), nullable=True),
+        sa.Column("storage_bytes", sa.BigInteger(), nullable=True),
         sa.Column("usb_port", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
         sa.Column("state_since", sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,1 @@
+"""The engine under the station: one job per attached phone, every state change recorded first."""

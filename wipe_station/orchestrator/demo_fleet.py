@@ -1,0 +1,114 @@
+"""A lab fleet for demo mode and benchmarks: emulated Android phones on a virtual USB bus and
+emulated iPhones behind a lab usbmuxd, reached through the same doors as real phones."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drivers.emulated.android.lab import AndroidLab
+from drivers.emulated.android.profile import load_profile
+from drivers.emulated.ios.lab import IosLab
+from drivers.ios.discovery import list_iphones
+from drivers.usb.discovery import scan
+
+# Mostly clean phones, with the blocked and faulty ones a depot meets every day.
+ANDROID_MIX = [
+    "pixel-8-clean",
+    "samsung-s23-clean",
+    "moto-g54-clean",
+    "pixel-7-frp",
+    "samsung-s23-clean",
+    "moto-g54-sim",
+    "pixel-8-clean",
+    "samsung-s23-liar",
+]
+IOS_MIX = [
+    "iphone-13-clean",
+    "iphone-15-pro-clean",
+    "iphone-11-ios16-clean",
+    "iphone-14-findmy",
+    "iphone-se2-ios15-clean",
+    "iphone-14-sim",
+    "iphone-13-clean",
+    "iphone-13-lies",
+]
+CLEAN_ONLY_ANDROID = ["pixel-8-clean", "samsung-s23-clean", "moto-g54-clean"]
+CLEAN_ONLY_IOS = ["iphone-13-clean", "iphone-15-pro-clean", "iphone-11-ios16-clean"]
+
+
+@dataclass
+class DemoFleet:
+    phones: int
+    zero_delay: bool = True
+    clean_only: bool = False
+    android: AndroidLab | None = None
+    ios: IosLab | None = None
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ws-lab-")))
+
+    @property
+    def usbmux_address(self) -> str:
+        return str(self.workdir / "usbmuxd.sock")
+
+    async def __aenter__(self) -> DemoFleet:
+        n_android = (self.phones + 1) // 2
+        n_ios = self.phones - n_android
+        a_mix = CLEAN_ONLY_ANDROID if self.clean_only else ANDROID_MIX
+        i_mix = CLEAN_ONLY_IOS if self.clean_only else IOS_MIX
+        self.android = AndroidLab()
+        for i in range(n_android):
+            prof = load_profile(a_mix[i % len(a_mix)])
+            # One hub per 8 ports, as on a depot bench.
+            self.android.attach(
+                prof,
+                serial=f"{prof.serial[:-3]}{i:03d}",
+                tcp_port=None,
+                zero_delay=self.zero_delay,
+                port_path=f"1-{i // 8 + 1}.{i % 8 + 1}",
+            )
+        self.ios = IosLab(self.usbmux_address, time_scale=0.0 if self.zero_delay else 1.0)
+        await self.ios.start()
+        if n_ios:
+            self.ios.attach_fleet(i_mix, n_ios)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.ios is not None:
+            await self.ios.stop()
+        if self.android is not None:
+            await asyncio.to_thread(self.android.close)
+
+    def android_ports(self) -> list[str]:
+        assert self.android is not None
+        return sorted(scan(self.android.bus.backend()))
+
+    async def ios_udids(self) -> list[str]:
+        return sorted(await list_iphones(self.usbmux_address))
+
+
+@dataclass
+class Summary:
+    phones: int
+    certified: int
+    blocked: int
+    failed: int
+    seconds: float
+
+    def line(self) -> str:
+        return (
+            f"phones={self.phones} certified={self.certified} blocked={self.blocked} "
+            f"failed={self.failed} seconds={self.seconds:.1f}"
+        )
+
+
+def summarise(states: list[str], started: float) -> Summary:
+    return Summary(
+        phones=len(states),
+        certified=sum(s == "certified" for s in states),
+        blocked=sum(s == "blocked" for s in states),
+        failed=sum(s in ("failed", "interrupted") for s in states),
+        seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,184 @@
+"""One asynchronous job per attached phone, Android and iOS side by side.
+
+The engine drives `drivers.pipeline.wipe_phone` and records every step through `records` before
+the step happens; the UI (or the headless demo) only listens to `PhoneView` updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drivers.android.driver import AndroidDriver
+from drivers.contract import Blocker, DeviceFacts, PhoneDriver, Platform
+from drivers.ios.driver import IosDriver
+from drivers.pipeline import Confirm, PipelineResult, wipe_phone
+from wipe_station.audit import log as audit
+from wipe_station.certify import issue_certificate
+from wipe_station.context import StationContext
+from wipe_station.lifecycle import DeviceState
+from wipe_station.orchestrator import records
+
+S = DeviceState
+
+
+@dataclass
+class PhoneView:
+    """What the UI shows for one phone; only the engine changes it."""
+
+    key: str  # USB port path (Android) or UDID (iOS)
+    platform: Platform
+    state: str = "detected"
+    progress: str = "connecting…"
+    facts: DeviceFacts | None = None
+    blockers: list[Blocker] = field(default_factory=list)
+    device_id: int | None = None
+    job_id: int | None = None
+    certificate: str | None = None
+    reason: str = ""
+    started: float = field(default_factory=time.monotonic)
+    log: list[str] = field(default_factory=list)
+
+
+Listener = Callable[[PhoneView], None]
+
+
+class Engine:
+    def __init__(
+        self,
+        ctx: StationContext,
+        actor: audit.Actor,
+        *,
+        android_backend: Any = None,
+        usbmux_address: str | None = None,
+        emulated: bool = False,
+        return_timeout_s: float = 900.0,
+        confirm: Confirm | None = None,
+        listener: Listener | None = None,
+        certify: bool = True,
+    ) -> None:
+        self.ctx = ctx
+        self.actor = actor
+        self.android_backend = android_backend
+        self.usbmux_address = usbmux_address
+        self.emulated = emulated
+        self.return_timeout_s = return_timeout_s
+        self.confirm = confirm
+        self.listener = listener
+        self.certify = certify
+        self.phones: dict[str, PhoneView] = {}
+
+    def _show(self, view: PhoneView) -> None:
+        if self.listener is not None:
+            self.listener(view)
+
+    def android_driver(self, port_path: str) -> AndroidDriver:
+        return AndroidDriver(port_path, self.android_backend, self.ctx.keys_dir / "adb")
+
+    def ios_driver(self, udid: str) -> IosDriver:
+        assert self.usbmux_address is not None
+        return IosDriver(
+            udid, self.ctx.keys_dir / "pairing", usbmux_address=self.usbmux_address, poll_s=0.25
+        )
+
+    async def run_android(self, port_path: str) -> PhoneView:
+        return await self.run(port_path, Platform.ANDROID, self.android_driver(port_path))
+
+    async def run_ios(self, udid: str) -> PhoneView:
+        return await self.run(udid, Platform.IOS, self.ios_driver(udid))
+
+    async def run(self, key: str, platform: Platform, driver: PhoneDriver) -> PhoneView:
+        view = PhoneView(key, platform)
+        self.phones[key] = view
+        self._show(view)
+        written = 0
+
+        async def progress(message: str) -> None:
+            view.progress = message
+            view.log.append(message)
+            self._show(view)
+
+        async def flush(result: PipelineResult) -> None:
+            nonlocal written
+            if view.job_id is not None and len(result.evidence) > written:
+                await asyncio.to_thread(
+                    records.add_evidence, self.ctx, view.job_id, result.evidence[written:]
+                )
+                written = len(result.evidence)
+
+        async def move(state: DeviceState, message: str) -> None:
+            assert view.device_id is not None
+            await asyncio.to_thread(records.set_state, self.ctx, self.actor, view.device_id, state)
+            view.state = state.value
+            await progress(message)
+
+        async def on_stage(stage: str, result: PipelineResult) -> None:
+            if stage == "identified":
+                assert result.facts is not None
+                view.facts = result.facts
+                dev = await asyncio.to_thread(
+                    records.device_detected,
+                    self.ctx,
+                    self.actor,
+                    result.facts,
+                    key if platform is Platform.ANDROID else None,
+                    emulated=self.emulated,
+                )
+                view.device_id, view.state = dev.id, dev.state
+                view.job_id = await asyncio.to_thread(
+                    records.start_job, self.ctx, self.actor, dev.id or 0
+                )
+                await progress("identified")
+            elif stage == "checked":
+                view.blockers = result.blockers
+                await progress("checked for blockers")
+            elif stage == "erase":
+                await move(S.WIPING, "erasing…")
+            elif stage == "wait":
+                await move(S.REBOOTING, "waiting for the phone to restart…")
+            elif stage == "verify":
+                await move(S.VERIFYING, "verifying the erasure…")
+            await flush(result)
+
+        try:
+            result = await wipe_phone(
+                driver,
+                progress,
+                confirm=self.confirm,
+                return_timeout_s=self.return_timeout_s,
+                on_stage=on_stage,
+            )
+            await flush(result)
+            view.reason = result.reason
+            if view.device_id is None:
+                view.state, view.progress = "failed", result.reason
+                self._show(view)
+                return view
+            final = await asyncio.to_thread(
+                records.finish_job, self.ctx, self.actor, view.job_id or 0, view.device_id, result
+            )
+            view.state = final.value
+            view.progress = result.reason or final.value
+            if final is S.VERIFIED and self.certify:
+                cert = await asyncio.to_thread(
+                    issue_certificate, self.ctx, view.job_id or 0, self.actor
+                )
+                view.certificate, view.state = cert.number, S.CERTIFIED.value
+                view.progress = f"certified: {cert.number}"
+            self._show(view)
+            return view
+        finally:
+            closing = getattr(driver, "close", None)
+            if closing is not None:
+                outcome = closing()
+                if inspect.isawaitable(outcome):
+                    await outcome
+
+    @staticmethod
+    def pairing_dir(ctx: StationContext) -> Path:
+        return ctx.keys_dir / "pairing"

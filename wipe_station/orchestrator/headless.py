@@ -1,0 +1,36 @@
+"""The whole fleet through erasure, verification and certificates, with no UI."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from wipe_station.audit import log as audit
+from wipe_station.context import StationContext
+from wipe_station.orchestrator.demo_fleet import DemoFleet, Summary, summarise
+from wipe_station.orchestrator.engine import Engine
+
+
+async def run_headless(
+    ctx: StationContext,
+    actor: audit.Actor,
+    phones: int,
+    *,
+    clean_only: bool = False,
+    zero_delay: bool = True,
+) -> Summary:
+    started = time.monotonic()
+    async with DemoFleet(phones, clean_only=clean_only, zero_delay=zero_delay) as fleet:
+        assert fleet.android is not None
+        engine = Engine(
+            ctx,
+            actor,
+            android_backend=fleet.android.bus.backend(),
+            usbmux_address=fleet.usbmux_address,
+            emulated=True,
+            return_timeout_s=60,
+        )
+        jobs = [engine.run_android(port) for port in fleet.android_ports()]
+        jobs += [engine.run_ios(udid) for udid in await fleet.ios_udids()]
+        views = await asyncio.gather(*jobs)
+    return summarise([v.state for v in views], started)

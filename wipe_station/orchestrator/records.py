@@ -1,0 +1,202 @@
+"""The persistence side of a wipe: devices, jobs, evidence, outcomes.
+
+Each function is one transaction, and each state change goes through the lifecycle (which audits
+it), so what the UI shows has always been committed first and a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import col, func, select
+
+from drivers.contract import DeviceFacts, EvidenceItem, Outcome
+from drivers.pipeline import PipelineResult
+from wipe_station.audit import log as audit
+from wipe_station.context import StationContext
+from wipe_station.db.models import Device, Evidence, WipeJob
+from wipe_station.errors import StationError
+from wipe_station.lifecycle import IN_FLIGHT, DeviceState, check, transition
+from wipe_station.timeutil import utcnow
+
+S = DeviceState
+# A phone plugged in again after these may start over; others keep their state.
+RESTARTABLE = {S.RECEIVED, S.FAILED, S.INTERRUPTED, S.BLOCKED}
+
+
+def device_detected(
+    ctx: StationContext,
+    actor: audit.Actor,
+    facts: DeviceFacts,
+    usb_port: str | None,
+    *,
+    emulated: bool,
+) -> Device:
+    """Find or create the device for a phone that was just identified."""
+    with ctx.session() as s:
+        dev = s.exec(
+            select(Device)
+            .where(Device.platform == facts.platform.value, Device.serial == facts.serial)
+            .where(Device.state != S.HANDED_OVER.value)
+            .order_by(col(Device.id).desc())
+        ).first()
+        if dev is not None and dev.emulated != emulated:
+            raise StationError(f"{facts.serial}: a lab phone and a real phone share this serial")
+        if dev is None:
+            dev = Device(
+                station_id=ctx.station_id,
+                platform=facts.platform.value,
+                serial=facts.serial,
+                state=S.DETECTED.value,
+                emulated=emulated,
+            )
+            created = True
+        else:
+            created = False
+        dev.manufacturer, dev.model, dev.model_code = (
+            facts.manufacturer,
+            facts.model,
+            facts.model_code,
+        )
+        dev.os_version, dev.storage_bytes, dev.usb_port = (
+            facts.os_version,
+            facts.storage_bytes,
+            usb_port,
+        )
+        dev.udid = facts.udid or dev.udid
+        if facts.imeis:
+            dev.imei = facts.imeis[0]
+            dev.imei2 = facts.imeis[1] if len(facts.imeis) > 1 else None
+        s.add(dev)
+        s.flush()
+        if created:
+            audit.append(
+                s,
+                ctx.identity,
+                actor,
+                "device.detected",
+                {"platform": dev.platform, "serial": dev.serial, "port": usb_port},
+                device_id=dev.id,
+            )
+        elif S(dev.state) in RESTARTABLE:
+            transition(s, ctx.identity, actor, dev, S.DETECTED, reason="plugged in again")
+        return dev
+
+
+def start_job(ctx: StationContext, actor: audit.Actor, device_id: int) -> int:
+    with ctx.session() as s:
+        job = WipeJob(device_id=device_id, station_id=ctx.station_id, operator_id=actor.operator_id)
+        s.add(job)
+        s.flush()
+        assert job.id is not None
+        return job.id
+
+
+def add_evidence(ctx: StationContext, job_id: int, items: Iterable[EvidenceItem]) -> None:
+    items = list(items)
+    if not items:
+        return
+    with ctx.session() as s:
+        last = s.exec(select(func.max(Evidence.seq)).where(Evidence.job_id == job_id)).one() or 0
+        for i, item in enumerate(items, start=last + 1):
+            s.add(
+                Evidence(
+                    job_id=job_id,
+                    seq=i,
+                    step=item.step,
+                    check=item.check,
+                    request=item.request,
+                    response=item.response,
+                    ok=item.ok,
+                    at=item.at,
+                )
+            )
+
+
+def set_state(
+    ctx: StationContext,
+    actor: audit.Actor,
+    device_id: int,
+    state: DeviceState,
+    reason: str | None = None,
+) -> None:
+    with ctx.session() as s:
+        dev = s.get(Device, device_id)
+        assert dev is not None
+        if dev.state != state.value:
+            transition(s, ctx.identity, actor, dev, state, reason=reason)
+
+
+def can_move(ctx: StationContext, device_id: int, state: DeviceState) -> bool:
+    with ctx.session() as s:
+        dev = s.get(Device, device_id)
+        assert dev is not None
+        try:
+            check(dev.state, state)
+        except StationError:
+            return False
+        return True
+
+
+def finish_job(
+    ctx: StationContext, actor: audit.Actor, job_id: int, device_id: int, result: PipelineResult
+) -> DeviceState:
+    """Close the job and move the device to where the pipeline ended."""
+    with ctx.session() as s:
+        job, dev = s.get(WipeJob, job_id), s.get(Device, device_id)
+        assert job is not None and dev is not None
+        job.ended_at = utcnow()
+        job.method = result.method[:100]
+        job.erasure_class = result.erasure_class
+        job.reusable = result.reusable
+        job.reason = result.reason[:500]
+        if result.outcome is None:
+            job.outcome = "blocked" if result.blocked else "stopped"
+            target = S.BLOCKED if result.blocked else S.DETECTED
+        else:
+            job.outcome = result.outcome.value
+            target = {
+                Outcome.VERIFIED: S.VERIFIED,
+                Outcome.FAILED: S.FAILED,
+                Outcome.INTERRUPTED: S.INTERRUPTED,
+            }[result.outcome]
+            if target is S.VERIFIED and not result.reusable:
+                # Erased, but not fit for reuse (e.g. came back activation-locked): keep it
+                # away from certification until a person has looked at it.
+                target = S.FAILED
+        s.add(job)
+        if dev.state != target.value:
+            transition(
+                s,
+                ctx.identity,
+                actor,
+                dev,
+                target,
+                reason=result.reason[:300] or None,
+                extra={"job": job_id},
+            )
+        return target
+
+
+def interrupt_in_flight(ctx: StationContext, actor: audit.Actor) -> list[int]:
+    """After a crash or power loss: every erasure that was under way becomes INTERRUPTED."""
+    with ctx.session() as s:
+        devices = s.exec(
+            select(Device).where(col(Device.state).in_([st.value for st in IN_FLIGHT]))
+        ).all()
+        for dev in devices:
+            transition(
+                s,
+                ctx.identity,
+                actor,
+                dev,
+                S.INTERRUPTED,
+                reason="the station stopped during the erasure",
+            )
+            for job in s.exec(
+                select(WipeJob).where(WipeJob.device_id == dev.id, col(WipeJob.ended_at).is_(None))
+            ).all():
+                job.ended_at, job.outcome = utcnow(), Outcome.INTERRUPTED.value
+                job.reason = "the station stopped during the erasure"
+                s.add(job)
+        return [d.id for d in devices if d.id is not None]
