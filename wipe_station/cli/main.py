@@ -62,7 +62,12 @@ def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str
     ctx.obj = runtime
     ctx.call_on_close(runtime.close)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if not sys.stdin.isatty():
+            click.echo(ctx.get_help())
+            return
+        from wipe_station.tui.app import run_station_ui
+
+        run_station_ui(runtime.station())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,6 +23,7 @@ from wipe_station.certify import issue_certificate
 from wipe_station.context import StationContext
 from wipe_station.lifecycle import DeviceState
 from wipe_station.orchestrator import records
+from wipe_station.orchestrator.approvals import Approvals
 
 S = DeviceState
 
@@ -61,6 +62,7 @@ class Engine:
         confirm: Confirm | None = None,
         listener: Listener | None = None,
         certify: bool = True,
+        approvals: Approvals | None = None,
     ) -> None:
         self.ctx = ctx
         self.actor = actor
@@ -71,7 +73,9 @@ class Engine:
         self.confirm = confirm
         self.listener = listener
         self.certify = certify
+        self.approvals = approvals
         self.phones: dict[str, PhoneView] = {}
+        self._tasks: dict[str, asyncio.Future[PhoneView]] = {}
 
     def _show(self, view: PhoneView) -> None:
         if self.listener is not None:
@@ -145,11 +149,21 @@ class Engine:
                 await move(S.VERIFYING, "verifying the erasure…")
             await flush(result)
 
+        confirm = self.confirm
+        if self.approvals is not None:
+            approvals = self.approvals
+
+            async def confirm(facts: DeviceFacts, blockers: list[Blocker]) -> bool:
+                # Nothing is erased until the technician says so for this phone.
+                view.state = "ready"
+                await progress("ready: press w to erase it, a for all ready phones")
+                return await approvals.wait(key)
+
         try:
             result = await wipe_phone(
                 driver,
                 progress,
-                confirm=self.confirm,
+                confirm=confirm,
                 return_timeout_s=self.return_timeout_s,
                 on_stage=on_stage,
             )
@@ -182,3 +196,47 @@ class Engine:
     @staticmethod
     def pairing_dir(ctx: StationContext) -> Path:
         return ctx.keys_dir / "pairing"
+
+    # -- discovery: the same doors for real phones and the lab ----------------------------
+    def _start(self, key: str, job: Any) -> None:
+        task = self._tasks.get(key)
+        if task is not None and not task.done():
+            return  # a phone rebooting during its own job is not a new phone
+        self._tasks[key] = asyncio.ensure_future(job)
+
+    async def watch_usb(self, interval_s: float = 0.25) -> None:
+        """Start a job for every Android phone that appears with USB debugging on; show the
+        ones with debugging off so the technician can switch it on."""
+        from drivers.contract import UsbKind
+        from drivers.usb.discovery import UsbWatcher
+
+        watcher = UsbWatcher(self.android_backend, interval_s)
+        while True:
+            for event in await asyncio.to_thread(watcher.poll):
+                info = event.device
+                running = self._tasks.get(info.port_path)
+                if event.kind != "attached" or (running and not running.done()):
+                    continue
+                if info.kind is UsbKind.ADB:
+                    self._start(info.port_path, self.run_android(info.port_path))
+                elif info.kind is UsbKind.MTP:
+                    view = PhoneView(
+                        info.port_path,
+                        Platform.ANDROID,
+                        state="waiting",
+                        progress="USB debugging is off: enable it on the phone",
+                    )
+                    self.phones[info.port_path] = view
+                    self._show(view)
+            await asyncio.sleep(interval_s)
+
+    async def watch_usbmux(self) -> None:
+        from drivers.ios.discovery import MuxEventKind, UsbmuxWatcher, list_iphones
+
+        assert self.usbmux_address is not None
+        for udid in await list_iphones(self.usbmux_address):
+            self._start(udid, self.run_ios(udid))
+        async with UsbmuxWatcher(self.usbmux_address) as watcher:
+            async for event in watcher:
+                if event.kind is MuxEventKind.ATTACHED:
+                    self._start(event.udid, self.run_ios(event.udid))

@@ -1,0 +1,96 @@
+"""Snapshots of the key screens at 80x24 (fixed data, so they do not depend on timing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drivers.contract import Blocker, BlockerCode, DeviceFacts, Platform
+from wipe_station.context import open_station
+from wipe_station.orchestrator.engine import PhoneView
+from wipe_station.tui.app import WipeStationApp
+from wipe_station.tui.screens.confirm import ConfirmErase
+from wipe_station.tui.screens.station import StationScreen
+
+FACTS = DeviceFacts(Platform.ANDROID, "Google", "Pixel 8", "shiba", "39021FDH2000AB", "14")
+
+
+def _views() -> list[PhoneView]:
+    clean = PhoneView(
+        "1-1.1", Platform.ANDROID, state="ready", progress="ready", facts=FACTS, started=0.0
+    )
+    frp = PhoneView(
+        "1-1.2",
+        Platform.ANDROID,
+        state="blocked",
+        progress="2 Google accounts",
+        facts=FACTS,
+        started=0.0,
+        blockers=[
+            Blocker(
+                BlockerCode.FRP_ACCOUNT,
+                "2 Google account(s) signed in",
+                "Settings > Accounts: remove every Google account; re-check.",
+            )
+        ],
+    )
+    done = PhoneView(
+        "D19E9222B7",
+        Platform.IOS,
+        state="certified",
+        progress="certified",
+        facts=DeviceFacts(
+            Platform.IOS,
+            "Apple",
+            "iPhone 13",
+            "iPhone14,5",
+            "F2LXK0AAAAAA",
+            "17.5",
+            imeis=("350439788378889",),
+        ),
+        certificate="WS-OSL01-2026-000042",
+        started=0.0,
+    )
+    return [clean, frp, done]
+
+
+class StaticApp(WipeStationApp):
+    """The real screens, fed fixed phone views instead of a live engine."""
+
+    async def on_mount(self) -> None:
+        screen = StationScreen("kari (technician)   ·   USB", read_only=False)
+        await self.push_screen(screen)
+        for view in _views():
+            screen.show(view)
+        screen.query_one("#phones").move_cursor(row=1)
+
+
+def _app(home: Path, sqlite_url: str) -> StaticApp:
+    return StaticApp(open_station(home, sqlite_url))
+
+
+def test_sign_in_screen(snap_compare, home: Path, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    app = WipeStationApp(
+        open_station(home, sqlite_url), operator_hint="kari", sign_in_hint="Demo home: PIN 1234"
+    )
+    app.sub_title = "station OSL01"
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_station_screen_with_a_mixed_fleet(
+    snap_compare, home: Path, sqlite_url: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("wipe_station.tui.presenter.clock", lambda: 125.0)
+    app = _app(home, sqlite_url)
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_confirmation_names_the_count(
+    snap_compare, home: Path, sqlite_url: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("wipe_station.tui.presenter.clock", lambda: 125.0)
+    app = _app(home, sqlite_url)
+
+    async def confirm(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.app.push_screen(ConfirmErase(6, "All ready phones."))
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=confirm)
