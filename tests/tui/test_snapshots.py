@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
+
 from drivers.contract import Blocker, BlockerCode, DeviceFacts, Platform
 from wipe_station.context import open_station
 from wipe_station.orchestrator.engine import PhoneView
@@ -56,7 +58,8 @@ def _views() -> list[PhoneView]:
 class StaticApp(WipeStationApp):
     """The real screens, fed fixed phone views instead of a live engine."""
 
-    async def on_mount(self) -> None:
+    async def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # skip the sign-in screen the base class would push
         screen = StationScreen("kari (technician)   ·   USB", read_only=False)
         await self.push_screen(screen)
         for view in _views():
