@@ -108,10 +108,12 @@ class AndroidLab:
         if function == handle._usb_function:
             return
         handle._usb_function = function
+        # Leave the bus before the links break, as a real unplug does: a client that sees its
+        # transfer fail must not still find the device when it looks again.
+        self.bus.detach(handle.port_path)
         for conn_close in list(handle._conns):
             conn_close()
         handle._conns.clear()
-        self.bus.detach(handle.port_path)
         for server in handle._servers:
             server.close()
         handle._servers.clear()
