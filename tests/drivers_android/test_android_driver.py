@@ -171,3 +171,22 @@ def test_discovery_reports_attach_detach_and_debugging_mode(lab: AndroidLab) -> 
         time.sleep(0.05)
         events = watcher.poll()
     assert [(e.kind, e.device.port_path) for e in events] == [("detached", "1-3.1")]
+
+
+def test_iphone_in_recovery_mode_is_recognised_from_its_descriptors(lab: AndroidLab) -> None:
+    from drivers.emulated.usb_bus import Interface, VirtualUsbDevice
+
+    # An iPhone in recovery mode shows Apple's recovery product id and no usbmux interface.
+    lab.bus.attach(
+        VirtualUsbDevice(
+            0x05AC,
+            0x1281,
+            "Apple Inc.",
+            "Apple Mobile Device (Recovery Mode)",
+            None,
+            "1-7",
+            (Interface(0, 0xFF, 0xFF, 0xFF),),
+        )
+    )
+    (event,) = UsbWatcher(lab.bus.backend()).poll()
+    assert (event.device.kind, event.device.port_path) == (UsbKind.APPLE_RECOVERY, "1-7")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlmodel import Session, col, select
 
-from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime
 from wipe_station.db.models import Certificate, Customer, Device
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.roles import Permission
@@ -32,19 +32,10 @@ def _query(
     return list(session.exec(stmt).all())
 
 
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
-
-
 _filters = [
     click.option("--customer", help="Organisation number."),
-    click.option("--from", "start", callback=_date, help="First issue date (YYYY-MM-DD)."),
-    click.option("--to", "end", callback=_date, help="Last issue date (YYYY-MM-DD)."),
+    click.option("--from", "start", callback=iso_date, help="First issue date (YYYY-MM-DD)."),
+    click.option("--to", "end", callback=iso_date, help="Last issue date (YYYY-MM-DD)."),
 ]
 
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "udev": "wipe_station.cli.udev:udev",
     "certificate": "wipe_station.cli.certificate:certificate",
     "demo": "wipe_station.cli.demo:demo",
+    "customers": "wipe_station.cli.customers:customers",
 }
 
 

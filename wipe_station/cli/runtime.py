@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import click
@@ -58,3 +59,13 @@ pass_runtime = click.make_pass_decorator(Runtime)
 
 def fail(message: str) -> StationError:
     return StationError(message)
+
+
+def iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """click callback: an optional YYYY-MM-DD option as a date, with a clear error."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc

@@ -1,0 +1,50 @@
+"""`wipe-station customers …`: employers, organisation numbers, contract ends."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime
+from wipe_station.customers import add_customer, list_customers, set_contract_end
+from wipe_station.operators import actor_of
+from wipe_station.roles import Permission
+
+
+@click.group()
+def customers() -> None:
+    """Customers: employers with their organisation number and contract end."""
+
+
+@customers.command("add")
+@click.argument("org")
+@click.option("--name", required=True)
+@click.option("--contract-end", callback=iso_date, help="YYYY-MM-DD; drives retention.")
+@pass_runtime
+def add(rt: Runtime, org: str, name: str, contract_end: date | None) -> None:
+    """Add a customer (organisation number checked with its mod-11 digit)."""
+    op = rt.operator(Permission.MANAGE_CUSTOMERS)
+    cust = add_customer(rt.station(), actor_of(op), org, name, contract_end)
+    click.echo(f"added {cust.org_number} {cust.name}")
+
+
+@customers.command("set")
+@click.argument("org")
+@click.option("--contract-end", callback=iso_date, required=True)
+@pass_runtime
+def set_(rt: Runtime, org: str, contract_end: date | None) -> None:
+    """Change a customer's contract end."""
+    op = rt.operator(Permission.MANAGE_CUSTOMERS)
+    cust = set_contract_end(rt.station(), actor_of(op), org, contract_end)
+    click.echo(f"{cust.org_number} contract ends {cust.contract_end}")
+
+
+@customers.command("list")
+@pass_runtime
+def list_(rt: Runtime) -> None:
+    """List customers."""
+    rt.operator(Permission.MANAGE_CUSTOMERS)
+    for cust in list_customers(rt.station()):
+        end = cust.contract_end.isoformat() if cust.contract_end else "-"
+        click.echo(f"{cust.org_number}  {cust.name:<40} contract ends {end}")
