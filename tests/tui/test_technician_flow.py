@@ -13,6 +13,7 @@ from wipe_station.operators import add_operator
 from wipe_station.orchestrator.demo_home import demo_operator
 from wipe_station.tui.app import WipeStationApp
 from wipe_station.tui.screens.confirm import ConfirmErase
+from wipe_station.tui.screens.imei import ImeiEntry
 from wipe_station.tui.screens.sign_in import SignInScreen
 from wipe_station.tui.screens.station import StationScreen
 
@@ -53,6 +54,22 @@ async def test_sign_in_see_phones_confirm_and_certify(home: Path, sqlite_url: st
         assert app.engine is not None
         fleet = app._fleet
         assert not any(r.startswith("reboot:") for p in fleet.android.phones() for r in p.received)
+        # The technician types a wrong IMEI, then the right one (modern Android hides it).
+        table = app.screen.query_one("#phones")
+        table.move_cursor(row=0)
+        await pilot.press("i")
+        await _until(pilot, lambda: isinstance(app.screen, ImeiEntry))
+        await pilot.press(*"356938035643808", "enter")
+        await _until(
+            pilot, lambda: any("not a valid IMEI" in n.message for n in app._notifications)
+        )
+        await pilot.press("i")
+        await _until(pilot, lambda: isinstance(app.screen, ImeiEntry))
+        await pilot.press(*"356938035643809", "enter")
+        await _until(
+            pilot,
+            lambda: any("IMEI 356938035643809 recorded" in n.message for n in app._notifications),
+        )
         await pilot.press("a")
         await _until(pilot, lambda: isinstance(app.screen, ConfirmErase))
         assert app.screen.count == 6
@@ -66,6 +83,8 @@ async def test_sign_in_see_phones_confirm_and_certify(home: Path, sqlite_url: st
     with ctx.session() as s:
         certs = s.exec(select(Certificate)).all()
         assert len(certs) == 6 and all(c.emulated for c in certs)
+        typed = [c for c in certs if "356938035643809" in c.payload_json]
+        assert len(typed) == 1  # the typed IMEI is on that phone's signed certificate
     ctx.close()
 
 

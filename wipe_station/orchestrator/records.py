@@ -200,3 +200,30 @@ def interrupt_in_flight(ctx: StationContext, actor: audit.Actor) -> list[int]:
                 job.reason = "the station stopped during the erasure"
                 s.add(job)
         return [d.id for d in devices if d.id is not None]
+
+
+def set_imei(ctx: StationContext, actor: audit.Actor, device_id: int, raw: str) -> str:
+    """Store an IMEI the technician scanned or typed (dial *#06#), checked with its Luhn digit."""
+    from stdnum import imei as imei_number
+    from stdnum.exceptions import ValidationError
+
+    try:
+        value = str(imei_number.validate(raw))
+    except ValidationError as exc:
+        raise StationError(f"{raw.strip()!r} is not a valid IMEI ({exc})") from exc
+    if len(value) != 15:
+        raise StationError(f"{value!r} is not a 15-digit IMEI")
+    with ctx.session() as s:
+        dev = s.get(Device, device_id)
+        assert dev is not None
+        if S(dev.state) not in (S.DETECTED, S.BLOCKED, S.FAILED, S.INTERRUPTED):
+            raise StationError(f"the IMEI of a {dev.state} phone cannot be changed")
+        if dev.imei and dev.imei != value and not dev.imei2:
+            dev.imei2 = value  # dual-SIM phones have two
+        else:
+            dev.imei = value
+        s.add(dev)
+        audit.append(
+            s, ctx.identity, actor, "device.imei_entered", {"imei": value}, device_id=dev.id
+        )
+    return value

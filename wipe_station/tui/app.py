@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
 from wipe_station.errors import StationError
 from wipe_station.operators import actor_of, authorize, sign_in
+from wipe_station.orchestrator import records
 from wipe_station.orchestrator.approvals import Approvals
 from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, Role
 from wipe_station.tui.screens.confirm import ConfirmErase
+from wipe_station.tui.screens.imei import ImeiEntry
 from wipe_station.tui.screens.sign_in import SignInScreen
 from wipe_station.tui.screens.station import StationScreen
 
@@ -133,6 +136,34 @@ class WipeStationApp(App[None]):
                 self.notify(f"Erasing {count} phone{'s' if count != 1 else ''}.")
 
         self.push_screen(ConfirmErase(len(chosen), what), answer)
+
+    def enter_imei(self, key: str) -> None:
+        if not self._allowed(Permission.ENTER_IMEI) or self.engine is None:
+            return
+        view = self.engine.phones.get(key)
+        if view is None or view.device_id is None:
+            self.notify("Wait until the phone is identified.")
+            return
+
+        def entered(raw: str | None) -> None:
+            if raw:
+                self.run_worker(self._save_imei(view, raw), group="imei")
+
+        self.push_screen(ImeiEntry(view.facts.model if view.facts else key), entered)
+
+    async def _save_imei(self, view: PhoneView, raw: str) -> None:
+        assert self.operator is not None and view.device_id is not None
+        try:
+            value = await asyncio.to_thread(
+                records.set_imei, self.ctx, actor_of(self.operator), view.device_id, raw
+            )
+        except StationError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if view.facts is not None and value not in view.facts.imeis:
+            view.facts = dataclasses.replace(view.facts, imeis=(*view.facts.imeis, value))
+        self.notify(f"IMEI {value} recorded.")
+        self.post_message(PhoneChanged(view))
 
     def recheck(self, key: str) -> None:
         if not self._allowed(Permission.WIPE) or self.engine is None:

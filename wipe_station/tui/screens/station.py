@@ -17,6 +17,7 @@ class StationScreen(Screen[None]):
         Binding("w", "wipe_selected", "Erase phone"),
         Binding("a", "wipe_all", "Erase all ready"),
         Binding("r", "recheck", "Re-check"),
+        Binding("i", "imei", "Enter IMEI"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
@@ -85,6 +86,11 @@ class StationScreen(Screen[None]):
 
     def action_wipe_all(self) -> None:
         self.app.request_wipe(None)  # type: ignore[attr-defined]
+
+    def action_imei(self) -> None:
+        view = self.selected()
+        if view is not None:
+            self.app.enter_imei(view.key)  # type: ignore[attr-defined]
 
     def action_recheck(self) -> None:
         view = self.selected()

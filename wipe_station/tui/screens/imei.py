@@ -1,0 +1,28 @@
+"""Entering a scanned or typed IMEI (modern Android does not tell it over ADB)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class ImeiEntry(ModalScreen[str | None]):
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, phone: str) -> None:
+        super().__init__()
+        self.phone = phone
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(f"[b]IMEI for {self.phone}[/b]")
+            yield Static("Scan the box label, or dial *#06# on the phone and type it.")
+            yield Input(placeholder="15 digits", restrict=r"[0-9 ]*", max_length=20, id="imei")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
