@@ -85,8 +85,21 @@ def transition(
     session.add(device)
     session.flush()
     payload: dict[str, Any] = {"from": src, "to": dst.value}
-    if reason:
+    personal: dict[str, str] | None = None
+    if reason and dst is S.QUARANTINED:
+        # A person typed this; it may name someone, so the chain keeps only a commitment.
+        personal = {"reason": reason}
+    elif reason:
         payload["reason"] = reason
     if extra:
         payload.update(extra)
-    audit.append(session, identity, actor, "device.state", payload, device_id=device.id)
+    audit.append(
+        session,
+        identity,
+        actor,
+        "device.state",
+        payload,
+        device_id=device.id,
+        personal=personal,
+        owner=device.customer_id,
+    )

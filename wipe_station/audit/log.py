@@ -55,9 +55,11 @@ def append(
     *,
     device_id: int | None = None,
     personal: dict[str, str] | None = None,
+    owner: int | None = None,
 ) -> AuditEvent:
     """Add one event to this station's chain. ``personal`` values are chained only as salted
-    commitments, so retention can erase them later without breaking the chain."""
+    commitments, so retention can erase them later without breaking the chain; ``owner`` is the
+    customer whose contract end decides when that happens."""
     body: dict[str, Any] = dict(payload or {})
     salts: dict[str, str] = {}
     if personal:
@@ -97,7 +99,11 @@ def append(
     session.add(head)
     session.flush()
     for field, value in (personal or {}).items():
-        session.add(AuditPersonal(event_id=event.id, field=field, salt=salts[field], value=value))
+        session.add(
+            AuditPersonal(
+                event_id=event.id, customer_id=owner, field=field, salt=salts[field], value=value
+            )
+        )
     if seq % CHECKPOINT_EVERY == 0:
         _add_checkpoint(session, identity, seq, digest)
     return event

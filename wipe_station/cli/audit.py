@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
 from wipe_station.audit import log as audit_log
 from wipe_station.audit.store import export_bundle, verify_bundle, verify_database
-from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime, write_file
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.roles import Permission
 
@@ -83,3 +84,33 @@ def export(rt: Runtime, output: Path, station_id: str | None) -> None:
     with ctx.session() as session:
         count = export_bundle(session, sid, row.public_key_pem, output)
     click.echo(f"exported {count} events of station {sid} to {output}")
+
+
+@audit.command("sample")
+@click.option("--percent", type=float, required=True, help="Share of certified phones to draw.")
+@click.option("--seed", help="Any text; the same seed draws the same sample. Default: today.")
+@click.option("--from", "start", callback=iso_date, help="First issue date (YYYY-MM-DD).")
+@click.option("--to", "end", callback=iso_date, help="Last issue date (YYYY-MM-DD).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help=".csv")
+@pass_runtime
+def sample(
+    rt: Runtime,
+    percent: float,
+    seed: str | None,
+    start: date | None,
+    end: date | None,
+    output: Path | None,
+) -> None:
+    """Draw a reproducible random sample of certified phones for physical spot checks."""
+    from wipe_station import auditor_exports
+    from wipe_station.operators import actor_of
+    from wipe_station.timeutil import utcnow
+
+    op = rt.operator(Permission.EXPORT_RECORDS)
+    seed = seed or utcnow().date().isoformat()
+    rows = auditor_exports.sample(rt.station(), actor_of(op), percent, seed, start, end)
+    if output is not None:
+        write_file(output, auditor_exports.to_csv(rows))
+    click.echo(f"seed {seed!r}: {len(rows)} phones drawn")
+    for r in rows:
+        click.echo(f"{r.number:<28} {r.serial:<20} {r.manufacturer} {r.model}  {r.batch or '-'}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlmodel import Session, col, select
 
-from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime
+from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime, write_file
 from wipe_station.db.models import Certificate, Customer, Device
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.roles import Permission
@@ -43,13 +43,6 @@ def filters(f):  # type: ignore[no-untyped-def]
     for option in reversed(_filters):
         f = option(f)
     return f
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise StationError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 @click.group()
@@ -94,7 +87,7 @@ def export(rt: Runtime, number: str, output: Path) -> None:
         cert = session.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise StationError(f"no certificate {number}")
-        _write(output, render_certificate(signed_from_record(cert)))
+        write_file(output, render_certificate(signed_from_record(cert)))
         audit.append(
             session,
             ctx.identity,
@@ -125,7 +118,7 @@ def batch(
         rows = _query(session, customer, start, end)
         if not rows:
             raise StationError("no certificates match")
-        _write(
+        write_file(
             output,
             render_certificates(
                 [signed_from_record(c) for c in rows], title=f"Certificates ({len(rows)})"

@@ -38,9 +38,16 @@ def demo(rt: Runtime, phones: int, headless: bool, clean_only: bool, real_delays
         from wipe_station.orchestrator.headless import run_headless
 
         click.echo(f"demo home: {ctx.home}", err=True)
+        from wipe_station.orchestrator.demo_home import announce_demo_returns
+
         summary = asyncio.run(
             run_headless(
-                ctx, actor_of(op), phones, clean_only=clean_only, zero_delay=not real_delays
+                ctx,
+                actor_of(op),
+                phones,
+                clean_only=clean_only,
+                zero_delay=not real_delays,
+                announce=lambda ids: announce_demo_returns(ctx, ids),
             )
         )
         click.echo(summary.line())

@@ -23,6 +23,12 @@ COMMANDS: dict[str, str] = {
     "certificate": "wipe_station.cli.certificate:certificate",
     "demo": "wipe_station.cli.demo:demo",
     "customers": "wipe_station.cli.customers:customers",
+    "intake": "wipe_station.cli.intake:intake",
+    "batch": "wipe_station.cli.batch:batch",
+    "report": "wipe_station.cli.report:report",
+    "export": "wipe_station.cli.export:export",
+    "retention": "wipe_station.cli.retention:retention",
+    "privacy": "wipe_station.cli.privacy:privacy",
 }
 
 
@@ -74,7 +80,10 @@ def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print one line on stderr, never a traceback."""
     try:
-        cli.main(args=argv, prog_name="wipe-station", standalone_mode=False)
+        # Outside standalone mode click returns, not raises, the code of ``ctx.exit(n)``.
+        code = cli.main(args=argv, prog_name="wipe-station", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except StationError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

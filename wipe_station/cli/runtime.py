@@ -69,3 +69,23 @@ def iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
         return date.fromisoformat(value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def write_file(path: Path, data: bytes | str) -> None:
+    """Write an output file, or fail with one line naming the path and the reason."""
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8", newline="")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise StationError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="File to write; .pdf, .csv or .json as the command allows.",
+)

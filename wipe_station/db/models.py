@@ -205,6 +205,8 @@ class AuditPersonal(SQLModel, table=True):
     __tablename__ = "audit_personal"
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="audit_events.id", index=True)
+    # Whose personal data this is, so retention can find it when that customer's contract ends.
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
     field: str = Field(max_length=64)
     salt: str | None = Field(default=None, max_length=64)
     value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -228,5 +230,5 @@ class Setting(SQLModel, table=True):
 
 PERSONAL_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
     IntakeLine: ("employee_name", "employee_phone", "reason"),
-    Device: ("notes",),
+    Device: ("notes", "quarantine_reason"),
 }

@@ -81,6 +81,15 @@ class DemoFleet:
         if self.android is not None:
             await asyncio.to_thread(self.android.close)
 
+    def identities(self) -> list[tuple[str, str | None]]:
+        """(serial, IMEI) of every phone, as a customer's return list would name them."""
+        assert self.android is not None and self.ios is not None
+        out: list[tuple[str, str | None]] = [(s, None) for s in self.android.serials]
+        for phone in self.ios.phones.values():
+            imeis = phone.profile.imeis
+            out.append((phone.profile.serial_number, imeis[0] if imeis else None))
+        return out
+
     def android_ports(self) -> list[str]:
         assert self.android is not None
         return sorted(scan(self.android.bus.backend()))

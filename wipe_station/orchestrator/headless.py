@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
@@ -18,10 +19,15 @@ async def run_headless(
     *,
     clean_only: bool = False,
     zero_delay: bool = True,
+    announce: Callable[[list[tuple[str, str | None]]], object] | None = None,
 ) -> Summary:
+    """``announce`` receives the fleet's (serial, IMEI) pairs before any phone is handled, as a
+    customer's return list arrives before the phones (demo mode imports an intake from it)."""
     started = time.monotonic()
     async with DemoFleet(phones, clean_only=clean_only, zero_delay=zero_delay) as fleet:
         assert fleet.android is not None
+        if announce is not None:
+            await asyncio.to_thread(announce, fleet.identities())
         engine = Engine(
             ctx,
             actor,

@@ -12,6 +12,7 @@ from sqlmodel import col, func, select
 
 from drivers.contract import DeviceFacts, EvidenceItem, Outcome
 from drivers.pipeline import PipelineResult
+from wipe_station import intake
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import Device, Evidence, WipeJob
@@ -80,6 +81,7 @@ def device_detected(
             )
         elif S(dev.state) in RESTARTABLE:
             transition(s, ctx.identity, actor, dev, S.DETECTED, reason="plugged in again")
+        intake.match_device(s, ctx, actor, dev)
         return dev
 
 
@@ -226,4 +228,5 @@ def set_imei(ctx: StationContext, actor: audit.Actor, device_id: int, raw: str) 
         audit.append(
             s, ctx.identity, actor, "device.imei_entered", {"imei": value}, device_id=dev.id
         )
+        intake.match_device(s, ctx, actor, dev)
     return value

@@ -63,6 +63,10 @@ class AndroidLab:
         self._phones: dict[str, LabAndroid] = {}
         self._ports = itertools.count(1)
 
+    @property
+    def serials(self) -> list[str]:
+        return list(self._phones)
+
     def _call(self, coro: Any) -> Any:
         fut: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self.loop)
         return fut.result(timeout=10)

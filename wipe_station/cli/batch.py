@@ -1,0 +1,117 @@
+"""`wipe-station batch …`: recycling batches, from the first scanned phone to the hand-over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from wipe_station import batches
+from wipe_station.cli.runtime import Runtime, output_option, pass_runtime, write_file
+from wipe_station.errors import StationError
+from wipe_station.operators import actor_of
+from wipe_station.roles import Permission
+
+
+@click.group()
+def batch() -> None:
+    """Recycling batches: create, add certified phones, close, hand over, print the manifest."""
+
+
+@batch.command("create")
+@click.option("--recycler", required=True, help="The recycler that will receive the batch.")
+@pass_runtime
+def create(rt: Runtime, recycler: str) -> None:
+    """Open a new batch; prints its code."""
+    op = rt.operator(Permission.MANAGE_BATCHES)
+    b = batches.create_batch(rt.station(), actor_of(op), recycler)
+    click.echo(b.code)
+
+
+@batch.command("add")
+@click.argument("code")
+@click.argument("phones", nargs=-1, metavar="SERIAL|IMEI...")
+@click.option("--all-certified", is_flag=True, help="Every certified phone not yet in a batch.")
+@click.pass_context
+def add(click_ctx: click.Context, code: str, phones: tuple[str, ...], all_certified: bool) -> None:
+    """Add certified phones; each refused phone is named with the reason (exit 1)."""
+    rt: Runtime = click_ctx.obj
+    op = rt.operator(Permission.MANAGE_BATCHES)
+    if all_certified:
+        phones = phones + tuple(batches.waiting_for_batch(rt.station()))
+    if not phones:
+        raise StationError("name phones by serial or IMEI, or use --all-certified")
+    refused = 0
+    for ident in phones:
+        try:
+            dev = batches.add_phone(rt.station(), actor_of(op), code, ident)
+        except StationError as exc:
+            refused += 1
+            click.echo(f"refused {ident}: {exc}", err=True)
+            continue
+        click.echo(f"added {dev.serial}")
+    if refused:
+        click_ctx.exit(1)
+
+
+@batch.command("remove")
+@click.argument("code")
+@click.argument("phone", metavar="SERIAL|IMEI")
+@pass_runtime
+def remove(rt: Runtime, code: str, phone: str) -> None:
+    """Take a phone out of an open batch."""
+    op = rt.operator(Permission.MANAGE_BATCHES)
+    dev = batches.remove_phone(rt.station(), actor_of(op), code, phone)
+    click.echo(f"removed {dev.serial}")
+
+
+@batch.command("close")
+@click.argument("code")
+@pass_runtime
+def close(rt: Runtime, code: str) -> None:
+    """Close a packed batch: no more phones go in."""
+    op = rt.operator(Permission.MANAGE_BATCHES)
+    b = batches.close_batch(rt.station(), actor_of(op), code)
+    click.echo(f"closed {b.code}")
+
+
+@batch.command("handover")
+@click.argument("code")
+@click.option("--received-by", required=True, help="Who signed for the batch at the recycler.")
+@pass_runtime
+def handover(rt: Runtime, code: str, received_by: str) -> None:
+    """Record the hand-over; the batch and its phones are frozen from now on."""
+    op = rt.operator(Permission.MANAGE_BATCHES)
+    b = batches.hand_over(rt.station(), actor_of(op), code, received_by)
+    click.echo(f"handed over {b.code} to {b.recycler}")
+
+
+@batch.command("list")
+@click.option("--state", type=click.Choice([s.value for s in batches.BatchState]))
+@pass_runtime
+def list_(rt: Runtime, state: str | None) -> None:
+    """List batches with their state and number of phones."""
+    rt.operator(Permission.MANAGE_BATCHES)
+    for b in batches.list_batches(rt.station(), state):
+        when = b.handed_over_at.date().isoformat() if b.handed_over_at else "-"
+        click.echo(f"{b.code:<24} {b.state:<12} {b.phones:>5} phones  {b.recycler}  {when}")
+
+
+@batch.command("manifest")
+@click.argument("code")
+@output_option
+@pass_runtime
+def manifest(rt: Runtime, code: str, output: Path) -> None:
+    """Write the hand-over manifest as PDF (signature lines) or CSV, by the file's extension."""
+    op = rt.operator(Permission.MANAGE_BATCHES)
+    m = batches.manifest(rt.station(), actor_of(op), code)
+    suffix = output.suffix.lower()
+    if suffix == ".pdf":
+        from certificates.manifest import render_manifest
+
+        write_file(output, render_manifest(m))
+    elif suffix == ".csv":
+        write_file(output, batches.manifest_csv(m))
+    else:
+        raise StationError(f"{output.name}: the manifest is written as .pdf or .csv")
+    click.echo(f"wrote the manifest of {m.batch_id} ({len(m.phones)} phones) to {output}")

@@ -1,0 +1,34 @@
+"""`wipe-station export …`: certificates and evidence for auditors, as CSV or JSON."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from wipe_station import auditor_exports
+from wipe_station.cli.runtime import Runtime, iso_date, output_option, pass_runtime, write_file
+from wipe_station.errors import StationError
+from wipe_station.operators import actor_of
+from wipe_station.roles import Permission
+
+KINDS = {"certificates": auditor_exports.certificates, "evidence": auditor_exports.evidence}
+
+
+@click.command()
+@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.option("--from", "start", callback=iso_date, help="First issue date (YYYY-MM-DD).")
+@click.option("--to", "end", callback=iso_date, help="Last issue date (YYYY-MM-DD).")
+@output_option
+@pass_runtime
+def export(rt: Runtime, kind: str, start: date | None, end: date | None, output: Path) -> None:
+    """Export certificates or their evidence as .csv or .json (no personal data)."""
+    op = rt.operator(Permission.EXPORT_RECORDS)
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise StationError(f"{output.name}: exports are written as .csv or .json")
+    rows = KINDS[kind](rt.station(), actor_of(op), start, end)
+    text = auditor_exports.to_csv(rows) if suffix == ".csv" else auditor_exports.to_json(rows, kind)
+    write_file(output, text)
+    click.echo(f"wrote {len(rows)} {kind} rows to {output}")

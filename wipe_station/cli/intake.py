@@ -1,0 +1,75 @@
+"""`wipe-station intake …`: announced returns from customers, and matching them to phones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from wipe_station import intake as intake_core
+from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.operators import actor_of
+from wipe_station.roles import Permission
+
+
+@click.group()
+def intake() -> None:
+    """Announced returns: import a customer's CSV, list lines, assign unmatched phones."""
+
+
+@intake.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_context
+def import_(click_ctx: click.Context, file: Path) -> None:
+    """Load FILE.csv: org_number, serial and/or imei, employee_name, employee_phone, reason.
+
+    Bad rows are reported with their line numbers (exit 1); the good rows load anyway."""
+    rt: Runtime = click_ctx.obj
+    op = rt.operator(Permission.IMPORT_INTAKE)
+    result = intake_core.import_csv(rt.station(), actor_of(op), file)
+    for error in result.errors:
+        click.echo(f"{file}:{error.line}: {error.message}", err=True)
+    if result.ignored_columns:
+        click.echo(f"ignored columns: {', '.join(result.ignored_columns)}", err=True)
+    click.echo(
+        f"loaded {len(result.loaded)} of {result.rows} rows from {file.name}"
+        + (f"; {len(result.errors)} rejected" if result.errors else "")
+        + (f"; {result.matched} matched to phones already here" if result.matched else "")
+    )
+    if result.errors:
+        click_ctx.exit(1)
+
+
+@intake.command("list")
+@click.option("--unmatched", is_flag=True, help="Only lines no phone has been matched to.")
+@pass_runtime
+def list_(rt: Runtime, unmatched: bool) -> None:
+    """List announced returns (with the employee's details, for logistics staff only)."""
+    rt.operator(Permission.IMPORT_INTAKE)
+    for v in intake_core.list_lines(rt.station(), unmatched_only=unmatched):
+        ident = " / ".join(x for x in (v.serial, v.imei) if x)
+        who = ", ".join(x for x in (v.employee_name, v.employee_phone) if x) or "-"
+        phone = f"matched {v.device_serial}" if v.device_serial else "waiting"
+        click.echo(f"{v.id:>6}  {v.customer}  {ident:<34} {who:<36} {phone}")
+
+
+@intake.command("unmatched")
+@pass_runtime
+def unmatched(rt: Runtime) -> None:
+    """Phones at the station that no intake line announced."""
+    rt.operator(Permission.IMPORT_INTAKE)
+    for dev in intake_core.unmatched_devices(rt.station()):
+        imei = dev.imei or "-"
+        click.echo(f"{dev.serial:<20} {imei:<16} {dev.manufacturer} {dev.model}  ({dev.state})")
+
+
+@intake.command("assign")
+@click.argument("phone", metavar="SERIAL|IMEI")
+@click.option("--line", "line_id", type=int, help="Intake line id (see `intake list`).")
+@click.option("--customer", "org", help="Organisation number, when no line announced it.")
+@pass_runtime
+def assign(rt: Runtime, phone: str, line_id: int | None, org: str | None) -> None:
+    """Assign an unmatched phone by hand to an intake line or a customer."""
+    op = rt.operator(Permission.IMPORT_INTAKE)
+    dev = intake_core.assign(rt.station(), actor_of(op), phone, line_id=line_id, org=org)
+    click.echo(f"assigned {dev.serial}")

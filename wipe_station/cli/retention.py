@@ -1,0 +1,43 @@
+"""`wipe-station retention run`: anonymise expired personal data, purge old accounting records."""
+
+from __future__ import annotations
+
+import click
+
+from wipe_station import retention as retention_core
+from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.operators import actor_of
+from wipe_station.roles import Permission
+
+
+@click.group()
+def retention() -> None:
+    """Retention rules of the privacy statement."""
+
+
+@retention.command("run")
+@click.option(
+    "--dry-run", is_flag=True, help="Say what would be anonymised or purged; change nothing."
+)
+@pass_runtime
+def run(rt: Runtime, dry_run: bool) -> None:
+    """Anonymise personal data of contracts ended more than 6 months ago; purge certificates and
+    evidence past the accounting period (5 years) of phones that have left the depot."""
+    op = rt.operator(Permission.RETENTION)
+    plan = retention_core.run(rt.station(), actor_of(op), dry_run=dry_run)
+    verb = "would anonymise" if dry_run else "anonymised"
+    for c in plan.customers:
+        click.echo(
+            f"{verb} customer {c.org_number} (contract ended {c.contract_end}, deadline "
+            f"{c.deadline}): {c.intake_lines} intake lines, {c.devices} phones, "
+            f"{c.audit_values} audit values"
+        )
+    verb = "would purge" if dry_run else "purged"
+    click.echo(
+        f"{verb} {len(plan.certificates)} certificates and {plan.evidence} evidence rows "
+        f"issued before {plan.purge_before} ({plan.accounting_years}-year accounting period)"
+    )
+    if plan.compacted:
+        click.echo(f"database compacted ({plan.compacted})")
+    if dry_run:
+        click.echo("dry run: nothing was changed")

@@ -1,0 +1,445 @@
+"""Intake: returns a customer announced, loaded from a CSV and matched to phones when plugged in.
+
+Customers send what their spreadsheet exports: commas or semicolons, UTF-8 (with or without BOM)
+or Latin-1, Windows line endings, Norwegian or English headers. Each bad row is reported with its
+line number and the good rows still load. Employee names and phone numbers are personal data: they
+live only in ``intake_lines`` and reach the audit log only as commitments.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session, col, or_, select
+from stdnum import imei as stdnum_imei
+from stdnum.exceptions import ValidationError
+
+from wipe_station.audit import log as audit
+from wipe_station.context import StationContext
+from wipe_station.customers import normalise_org_number
+from wipe_station.db.models import Customer, Device, IntakeLine
+from wipe_station.errors import StationError
+from wipe_station.lifecycle import DeviceState
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+# Accepted header spellings, compared after lower-casing and dropping spaces, '_', '-' and '.'.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "org_number": ("orgnumber", "org", "orgnr", "organisationnumber", "organizationnumber",
+                   "organisasjonsnummer", "customer"),
+    "serial": ("serial", "serialnumber", "serienummer", "sn"),
+    "imei": ("imei", "imei1"),
+    "employee_name": ("employeename", "employee", "name", "ansatt", "navn"),
+    "employee_phone": ("employeephone", "phone", "phonenumber", "mobile", "telefon",
+                       "telefonnummer", "mobil"),
+    "reason": ("reason", "returnreason", "årsak", "arsak", "returårsak"),
+}  # fmt: skip
+_PHONE_RE = re.compile(r"^\+?[0-9]{5,15}$")
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    source: str
+    rows: int = 0
+    loaded: list[int] = field(default_factory=list)  # intake line ids
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    matched: int = 0  # lines matched at once to phones already at the station
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[\s_\-.]", "", header.strip().lower())
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (BOM or not) if it decodes, else Windows-1252/Latin-1 as Norwegian Excel writes."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+
+
+def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    lookup = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
+    found: dict[str, int] = {}
+    ignored: list[str] = []
+    for i, raw in enumerate(header):
+        name = lookup.get(_key(raw))
+        if name is None or name in found:
+            if raw.strip():
+                ignored.append(raw.strip())
+            continue
+        found[name] = i
+    if "org_number" not in found or not ({"serial", "imei"} & found.keys()):
+        raise StationError(
+            f"the header {', '.join(h.strip() for h in header) or '(empty)'} lacks the columns "
+            "an intake file needs: org_number, and serial and/or imei "
+            "(optional: employee_name, employee_phone, reason)"
+        )
+    return found, ignored
+
+
+def normalise_imei(raw: str) -> str:
+    digits = re.sub(r"[\s\-/]", "", raw)
+    try:
+        return str(stdnum_imei.validate(digits))[:15]
+    except ValidationError as exc:
+        raise StationError(f"IMEI {raw!r} is not valid ({exc})") from exc
+
+
+def normalise_phone(raw: str) -> str:
+    phone = re.sub(r"[\s\-().]", "", raw)
+    if phone.startswith("00"):
+        phone = "+" + phone[2:]
+    if not _PHONE_RE.match(phone):
+        raise StationError(f"phone number {raw!r} is not a phone number")
+    return phone
+
+
+@dataclass
+class _Row:
+    line: int
+    org: str
+    serial: str | None
+    imei: str | None
+    name: str | None
+    phone: str | None
+    reason: str | None
+
+
+def _parse_row(line: int, cells: list[str], cols: dict[str, int]) -> _Row:
+    def get(name: str) -> str | None:
+        i = cols.get(name)
+        if i is None or i >= len(cells):
+            return None
+        value = cells[i].strip()
+        return value or None
+
+    org_raw = get("org_number")
+    if org_raw is None:
+        raise StationError("no organisation number")
+    org = normalise_org_number(org_raw)
+    serial, imei_raw = get("serial"), get("imei")
+    if serial is None and imei_raw is None:
+        raise StationError("neither serial nor IMEI")
+    if serial is not None and (len(serial) > 64 or not re.match(r"^[\w\-./]+$", serial)):
+        raise StationError(f"serial {serial!r} is not a serial number")
+    imei = normalise_imei(imei_raw) if imei_raw else None
+    phone_raw = get("employee_phone")
+    phone = normalise_phone(phone_raw) if phone_raw else None
+    name, reason = get("employee_name"), get("reason")
+    for label, value in (("employee name", name), ("reason", reason)):
+        if value is not None and len(value) > 200:
+            raise StationError(f"{label} is longer than 200 characters")
+    return _Row(line, org, serial, imei, name, phone, reason)
+
+
+def _open_line(session: Session, serial: str | None, imei: str | None) -> IntakeLine | None:
+    """An announced return for this phone that no phone has been matched to yet."""
+    conds = []
+    if serial:
+        conds.append(IntakeLine.serial == serial)
+    if imei:
+        conds.append(IntakeLine.imei == imei)
+    matched = select(Device.intake_line_id).where(col(Device.intake_line_id).is_not(None))
+    return session.exec(
+        select(IntakeLine)
+        .where(or_(*conds))
+        .where(col(IntakeLine.id).not_in(matched))
+        .order_by(col(IntakeLine.id))
+    ).first()
+
+
+def import_csv(ctx: StationContext, actor: audit.Actor, path: Path) -> ImportResult:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise StationError(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StationError(f"cannot read {path}: {exc.strerror}") from exc
+    return import_text(ctx, actor, decode(data), path.name)
+
+
+def import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str) -> ImportResult:
+    lines = text.splitlines(keepends=True)
+    sample = "".join(lines[:5])
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise StationError(f"{source} is empty") from None
+    cols, ignored = _columns(header)
+    result = ImportResult(source=source[:255], ignored_columns=ignored)
+    parsed: list[_Row] = []
+    seen: dict[str, int] = {}
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            result.rows += 1
+            try:
+                row = _parse_row(line, cells, cols)
+            except StationError as exc:
+                result.errors.append(RowError(line, str(exc)))
+                continue
+            dup = next((seen[k] for k in (row.serial, row.imei) if k and k in seen), None)
+            if dup is not None:
+                result.errors.append(RowError(line, f"the same phone as line {dup}"))
+                continue
+            for k in (row.serial, row.imei):
+                if k:
+                    seen[k] = line
+            parsed.append(row)
+    except csv.Error as exc:
+        result.errors.append(RowError(reader.line_num, f"unreadable CSV ({exc}); stopped here"))
+
+    with ctx.session() as s:
+        customers = {c.org_number: c for c in s.exec(select(Customer)).all()}
+        for row in parsed:
+            cust = customers.get(row.org)
+            if cust is None:
+                result.errors.append(
+                    RowError(row.line, f"no customer {row.org} (add it with `customers add`)")
+                )
+                continue
+            earlier = _open_line(s, row.serial, row.imei)
+            if earlier is not None:
+                result.errors.append(
+                    RowError(
+                        row.line,
+                        f"already announced ({earlier.source_file} line {earlier.line_no})",
+                    )
+                )
+                continue
+            entry = IntakeLine(
+                customer_id=cust.id,  # type: ignore[arg-type]
+                serial=row.serial,
+                imei=row.imei,
+                employee_name=row.name,
+                employee_phone=row.phone,
+                reason=row.reason,
+                source_file=result.source,
+                line_no=row.line,
+            )
+            s.add(entry)
+            s.flush()
+            assert entry.id is not None
+            result.loaded.append(entry.id)
+            personal = {
+                k: v
+                for k, v in (
+                    ("employee_name", row.name),
+                    ("employee_phone", row.phone),
+                    ("reason", row.reason),
+                )
+                if v
+            }
+            audit.append(
+                s,
+                ctx.identity,
+                actor,
+                "intake.line",
+                {
+                    "intake_line": entry.id,
+                    "customer": cust.org_number,
+                    "serial": row.serial,
+                    "imei": row.imei,
+                    "source": result.source,
+                    "line": row.line,
+                },
+                personal=personal or None,
+                owner=cust.id,
+            )
+        audit.append(
+            s,
+            ctx.identity,
+            actor,
+            "intake.imported",
+            {
+                "source": result.source,
+                "rows": result.rows,
+                "loaded": len(result.loaded),
+                "rejected": len(result.errors),
+            },
+        )
+        # Phones already at the station (plugged in before the file came) match now.
+        if result.loaded:
+            waiting = s.exec(
+                select(Device)
+                .where(col(Device.intake_line_id).is_(None))
+                .where(Device.state != DeviceState.HANDED_OVER.value)
+            ).all()
+            for dev in waiting:
+                if match_device(s, ctx, actor, dev) is not None:
+                    result.matched += 1
+    result.errors.sort(key=lambda e: e.line)
+    return result
+
+
+def match_device(
+    session: Session, ctx: StationContext, actor: audit.Actor, device: Device
+) -> IntakeLine | None:
+    """Link ``device`` to the announced return with its serial or IMEI, if there is one."""
+    if device.intake_line_id is not None:
+        return None
+    imeis = [i for i in (device.imei, device.imei2) if i]
+    line = _open_line(session, device.serial, None)
+    by = "serial"
+    if line is None:
+        for imei in imeis:
+            line = _open_line(session, None, imei)
+            if line is not None:
+                by = "imei"
+                break
+    if line is None:
+        return None
+    device.intake_line_id = line.id
+    device.customer_id = line.customer_id
+    session.add(device)
+    session.flush()
+    audit.append(
+        session,
+        ctx.identity,
+        actor,
+        "intake.matched",
+        {"intake_line": line.id, "by": by},
+        device_id=device.id,
+    )
+    return line
+
+
+def find_device(session: Session, ident: str) -> Device:
+    """The phone a technician or manager means by a serial or IMEI (typed or scanned)."""
+    ident = ident.strip()
+    if not ident:
+        raise StationError("no serial or IMEI given")
+    conds = [Device.serial == ident]
+    digits = re.sub(r"[\s\-/]", "", ident)
+    if digits.isdigit() and len(digits) in (14, 15, 16):
+        conds += [Device.imei == digits[:15], Device.imei2 == digits[:15]]
+    rows = session.exec(select(Device).where(or_(*conds)).order_by(col(Device.id).desc())).all()
+    live = [d for d in rows if d.state != DeviceState.HANDED_OVER.value]
+    if live:
+        return live[0]
+    if rows:
+        return rows[0]
+    raise StationError(f"no phone with serial or IMEI {ident!r} at this depot")
+
+
+def assign(
+    ctx: StationContext,
+    actor: audit.Actor,
+    ident: str,
+    *,
+    line_id: int | None = None,
+    org: str | None = None,
+) -> Device:
+    """Assign an unmatched phone by hand: to an intake line, or only to a customer."""
+    if (line_id is None) == (org is None):
+        raise StationError("assign to either an intake line (--line) or a customer (--customer)")
+    with ctx.session() as s:
+        dev = find_device(s, ident)
+        if dev.intake_line_id is not None:
+            raise StationError(
+                f"{dev.serial} is already matched to intake line {dev.intake_line_id}"
+            )
+        payload: dict[str, object] = {}
+        if line_id is not None:
+            line = s.get(IntakeLine, line_id)
+            if line is None:
+                raise StationError(f"no intake line {line_id}")
+            taken = s.exec(select(Device).where(Device.intake_line_id == line_id)).first()
+            if taken is not None:
+                raise StationError(f"intake line {line_id} is already matched to {taken.serial}")
+            dev.intake_line_id, dev.customer_id = line.id, line.customer_id
+            payload["intake_line"] = line.id
+        else:
+            number = normalise_org_number(org or "")
+            cust = s.exec(select(Customer).where(Customer.org_number == number)).first()
+            if cust is None:
+                raise StationError(f"no customer {number}")
+            dev.customer_id = cust.id
+            payload["customer"] = number
+        s.add(dev)
+        s.flush()
+        audit.append(s, ctx.identity, actor, "intake.assigned", payload, device_id=dev.id)
+        return dev
+
+
+@dataclass(frozen=True)
+class LineView:
+    id: int
+    customer: str
+    serial: str | None
+    imei: str | None
+    employee_name: str | None
+    employee_phone: str | None
+    reason: str | None
+    source: str
+    line_no: int
+    device_serial: str | None  # the phone matched to it, if any
+
+
+def list_lines(ctx: StationContext, *, unmatched_only: bool = False) -> list[LineView]:
+    with ctx.session() as s:
+        devs = {
+            d.intake_line_id: d.serial
+            for d in s.exec(select(Device).where(col(Device.intake_line_id).is_not(None))).all()
+        }
+        orgs = {c.id: c.org_number for c in s.exec(select(Customer)).all()}
+        out = []
+        for line in s.exec(select(IntakeLine).order_by(col(IntakeLine.id))).all():
+            assert line.id is not None
+            if unmatched_only and line.id in devs:
+                continue
+            out.append(
+                LineView(
+                    line.id,
+                    orgs.get(line.customer_id, "?"),
+                    line.serial,
+                    line.imei,
+                    line.employee_name,
+                    line.employee_phone,
+                    line.reason,
+                    line.source_file,
+                    line.line_no,
+                    devs.get(line.id),
+                )
+            )
+        return out
+
+
+def unmatched_devices(ctx: StationContext) -> list[Device]:
+    """Phones at the station that no intake line announced and nobody assigned to a customer:
+    the UI flags them."""
+    with ctx.session() as s:
+        return list(
+            s.exec(
+                select(Device)
+                .where(col(Device.intake_line_id).is_(None))
+                .where(col(Device.customer_id).is_(None))
+                .where(Device.state != DeviceState.HANDED_OVER.value)
+                .order_by(col(Device.id))
+            ).all()
+        )
