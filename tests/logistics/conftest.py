@@ -27,6 +27,11 @@ OTHER = "998000009"
 
 @pytest.fixture
 def station(home: Path, db_url: str) -> Iterator[StationContext]:
+    yield from logistics_station(home, db_url)
+
+
+def logistics_station(home: Path, db_url: str) -> Iterator[StationContext]:
+    """A station with two customers (Acme AS and Other AS); other folders wrap it in a fixture."""
     ctx = open_station(home, db_url)
     add_customer(ctx, BOSS, ACME, "Acme AS", None)
     add_customer(ctx, BOSS, OTHER, "Other AS", None)

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "export": "wipe_station.cli.export:export",
     "retention": "wipe_station.cli.retention:retention",
     "privacy": "wipe_station.cli.privacy:privacy",
+    "settings": "wipe_station.cli.settings:settings",
 }
 
 
