@@ -201,6 +201,7 @@ class Engine:
     def _start(self, key: str, job: Any) -> None:
         task = self._tasks.get(key)
         if task is not None and not task.done():
+            job.close()  # never started: close it so it is not reported as "never awaited"
             return  # a phone rebooting during its own job is not a new phone
         self._tasks[key] = asyncio.ensure_future(job)
 
