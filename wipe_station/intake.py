@@ -157,6 +157,8 @@ def _open_line(session: Session, serial: str | None, imei: str | None) -> Intake
         conds.append(IntakeLine.serial == serial)
     if imei:
         conds.append(IntakeLine.imei == imei)
+    if not conds:
+        return None  # e.g. an iPhone that refused trust: nothing to match it by yet
     matched = select(Device.intake_line_id).where(col(Device.intake_line_id).is_not(None))
     return session.exec(
         select(IntakeLine)

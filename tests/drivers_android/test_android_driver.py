@@ -81,7 +81,8 @@ async def test_no_user_content_reaches_the_evidence(
     result, _ = await _run(lab, profile, tmp_path)
     text = " ".join(f"{e.request} {e.response}" for e in result.evidence)
     # The phone holds account names and photo file names; only counts may leave it.
-    assert "IMG_" not in text and "@example.com" not in text and "/sdcard/DCIM/" not in text
+    assert "IMG_" not in text and "/sdcard/DCIM/" not in text
+    assert "canary" not in text and "@gmail.com" not in text
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,12 @@ def test_plugged_phone_matches_by_serial_or_imei_and_unmatched_is_flagged(
     assert dev.customer_id is not None and intake.unmatched_devices(station) == []
 
 
+def test_a_phone_without_serial_or_imei_is_simply_unmatched(station: StationContext) -> None:
+    # An iPhone that refused "Trust" reveals neither; it must not break detection.
+    dev = plug_in(station, "")
+    assert dev.id is not None and dev.intake_line_id is None
+
+
 def test_lines_imported_after_the_phone_arrived_match_at_import(
     station: StationContext, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ import copy
 from collections.abc import Callable
 from enum import StrEnum
 
+from drivers.emulated.android import owner
 from drivers.emulated.android.profile import AndroidProfile
 
 
@@ -30,6 +31,9 @@ class PhoneState:
         self.users = profile.users
         self.apps = profile.third_party_apps
         self.files = dict(profile.files)
+        self.messages = profile.messages
+        self.contacts = profile.contacts
+        self.device_name = owner.DEVICE_NAME  # the name the owner gave the phone in Settings
         self.setup_complete = profile.setup_complete
         self.debugging = profile.debugging
         self.sim = profile.sim
@@ -41,6 +45,9 @@ class PhoneState:
         self.users = 1
         self.apps = 0
         self.files = {folder: 0 for folder in self.files}
+        self.messages = 0
+        self.contacts = 0
+        self.device_name = self._phone.model
         self.setup_complete = False
         self.debugging = False  # developer options are gone after a reset
         self.authorized_keys = set()
@@ -75,6 +82,8 @@ class PhoneState:
             ("secure", "user_setup_complete"): done,
             ("global", "device_provisioned"): done,
             ("global", "adb_enabled"): "1" if self.debugging else "0",
+            ("global", "device_name"): self.device_name,
+            ("secure", "bluetooth_name"): self.device_name,
         }
 
     def request_factory_reset(self) -> None:

@@ -36,6 +36,8 @@ class AndroidProfile:
     users: int = 1
     third_party_apps: int = 10
     files: dict[str, int] = field(default_factory=dict)  # shared-storage folder -> file count
+    messages: int = 0  # SMS in content://sms (their text comes from owner.MESSAGES)
+    contacts: int = 0  # rows in content://com.android.contacts (owner.CONTACTS)
     setup_complete: bool = True
     debugging: bool = True  # USB debugging enabled in developer options
     auth: str = "allow"  # what the owner answers to "Allow USB debugging?": allow | deny

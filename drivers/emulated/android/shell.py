@@ -2,7 +2,8 @@
 curious person) might run, answering in the formats real Android builds print.
 
 Pipelines into `grep`, `grep -c`, `wc -l` and `tail` work, because a careful station counts on the
-phone instead of reading user data off it.
+phone instead of reading user data off it. A careless one gets the owner's data (`owner.py`):
+account names, file names, messages and contacts.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from drivers.emulated.android import owner
 
 if TYPE_CHECKING:
     from drivers.emulated.android.phone import PhoneState
@@ -114,7 +117,8 @@ def _dumpsys(state: PhoneState, args: list[str]) -> Result:
         lines = ["User UserInfo{0:Owner:c13} (user 0):", f"  Accounts: {len(state.accounts)}"]
         for i, kind in enumerate(state.accounts):
             # The name is personal data: it is what a careless tool would copy off the phone.
-            lines.append(f"    Account {{name=owner{i}@example.com, type={kind}}}")
+            name = owner.account_name(kind, state.accounts[:i].count(kind))
+            lines.append(f"    Account {{name={name}, type={kind}}}")
         lines += ["", "  Active Sessions: 0"]
         return "\n".join(lines) + "\n", 0
     if args == ["battery"]:
@@ -156,25 +160,38 @@ def _pm(state: PhoneState, args: list[str]) -> Result:
     return "Error: unknown command\n", 255
 
 
+def _storage_paths(state: PhoneState, target: str) -> list[str] | None:
+    """Paths of the files below ``target`` (relative to it), or None if it is no folder."""
+    rel = target.rstrip("/").removeprefix("/sdcard/").removeprefix("/storage/emulated/0/")
+    folder = rel.split("/", 1)[0]
+    if folder not in state.files:
+        return None
+    paths = [f"{folder}/{owner.file_name(folder, n)}" for n in range(1, state.files[folder] + 1)]
+    below = [p.removeprefix(f"{rel}/") for p in paths if p.startswith(f"{rel}/")]
+    if rel != folder and not below:
+        return None
+    return below
+
+
 def _find(state: PhoneState, args: list[str]) -> Result:
     roots = [a for a in args if a.startswith("/")]
     out = []
     for root in roots:
-        folder = root.rstrip("/").removeprefix("/sdcard/").removeprefix("/storage/emulated/0/")
-        if folder not in state.files:
+        found = _storage_paths(state, root)
+        if found is None:
             continue  # the error goes to stderr, which the station sends to /dev/null
-        for i in range(state.files[folder]):
-            out.append(f"{root.rstrip('/')}/IMG_2024{i:04d}.jpg")
+        out += [f"{root.rstrip('/')}/{path}" for path in found]
     return "".join(f"{line}\n" for line in out), 0
 
 
 def _ls(state: PhoneState, args: list[str]) -> Result:
     target = (args[-1] if args else "/").rstrip("/")
-    folder = target.removeprefix("/sdcard/").removeprefix("/storage/emulated/0/")
     if target in ("/sdcard", "/storage/emulated/0"):
         return "".join(f"{f}\n" for f in sorted(state.files)), 0
-    if folder in state.files:
-        return "".join(f"IMG_2024{i:04d}.jpg\n" for i in range(state.files[folder])), 0
+    found = _storage_paths(state, target)
+    if found is not None:
+        entries = dict.fromkeys(path.split("/", 1)[0] for path in found)
+        return "".join(f"{entry}\n" for entry in entries), 0
     return f"ls: {target}: No such file or directory\n", 1
 
 
@@ -203,6 +220,42 @@ def _am(state: PhoneState, args: list[str]) -> Result:
     return "Error: unknown or unsupported am command\n", 255
 
 
+CONTACT_URIS = (
+    "content://com.android.contacts/contacts",
+    "content://com.android.contacts/data/phones",
+    "content://contacts/people",
+)
+
+
+def _content(state: PhoneState, args: list[str]) -> Result:
+    """`content query --uri URI`: what the SMS and contacts providers give the shell user."""
+    if args[:1] != ["query"] or "--uri" not in args[:-1]:
+        return "usage: adb shell content [subcommand] [options]\n", 255
+    uri = args[args.index("--uri") + 1]
+    if uri == "content://sms" or uri.startswith("content://sms/"):
+        rows = []
+        for i in range(state.messages):
+            address, body = owner.MESSAGES[i % len(owner.MESSAGES)]
+            rows.append(
+                f"_id={i + 1}, thread_id={i % 7 + 1}, address={address}, "
+                f"date={1718000000000 + i * 60000}, read=1, type=1, body={body}"
+            )
+    elif uri in CONTACT_URIS:
+        rows = []
+        for i in range(state.contacts):
+            name, number = owner.CONTACTS[i % len(owner.CONTACTS)]
+            rows.append(f"_id={i + 1}, display_name={name}, number={number}")
+    else:
+        return (
+            f"Error while accessing provider:{uri.removeprefix('content://').split('/')[0]}\n"
+            "java.lang.IllegalArgumentException: Unknown authority\n",
+            255,
+        )
+    if not rows:
+        return "No result found.\n", 0
+    return "".join(f"Row: {i} {row}\n" for i, row in enumerate(rows)), 0
+
+
 def _recovery(state: PhoneState, args: list[str]) -> Result:
     return f"{SH}: recovery: inaccessible or not found\n", 127
 
@@ -229,6 +282,7 @@ COMMANDS: dict[str, Callable[[PhoneState, list[str]], Result]] = {
     "ls": _ls,
     "df": _df,
     "am": _am,
+    "content": _content,
     "recovery": _recovery,
     "id": _id,
     "echo": _echo,

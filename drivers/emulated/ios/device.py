@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from drivers.emulated.ios import owner
 from drivers.emulated.ios.pki import DeviceKey
 from drivers.emulated.ios.profile import Fault, IosProfile, Sim, Trust
 
@@ -182,6 +183,7 @@ class EmulatedIphone:
         if len(p.imeis) > 1:
             values["InternationalMobileEquipmentIdentity2"] = p.imeis[1]
         if s.sim is not Sim.NONE:
+            values["PhoneNumber"] = owner.PHONE_NUMBER
             values["IntegratedCircuitCardIdentity"] = "8947" + p.serial_number.encode().hex()[:15]
         return values
 
@@ -297,7 +299,7 @@ class EmulatedIphone:
             return
         locked = self.state.find_my or self.state.activation_locked
         self.state = PhoneState(
-            device_name="iPhone",
+            device_name=owner.FACTORY_DEVICE_NAME,
             activation_state="Unactivated",
             setup_done=False,
             passcode_set=False,
