@@ -4,6 +4,7 @@ emulated iPhones behind a lab usbmuxd, reached through the same doors as real ph
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ class DemoFleet:
             await self.ios.stop()
         if self.android is not None:
             await asyncio.to_thread(self.android.close)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def identities(self) -> list[tuple[str, str | None]]:
         """(serial, IMEI) of every phone, as a customer's return list would name them."""
