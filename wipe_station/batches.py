@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
@@ -290,6 +291,21 @@ def manifest(ctx: StationContext, actor: audit.Actor, code: str) -> RecyclingMan
             else "",
             phones=phones,
         )
+
+
+def write_manifest(ctx: StationContext, actor: audit.Actor, code: str, folder: Path) -> Path:
+    """Render the manifest PDF into ``folder`` (the print folder) and return its path."""
+    from certificates.manifest import render_manifest
+
+    m = manifest(ctx, actor, code)
+    data = render_manifest(m)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{m.batch_id}-manifest.pdf"
+        path.write_bytes(data)
+    except OSError as exc:
+        raise StationError(f"cannot write the manifest into {folder}: {exc.strerror}") from exc
+    return path
 
 
 MANIFEST_CSV_COLUMNS = (

@@ -11,6 +11,7 @@ from wipe_station.context import open_station
 from wipe_station.orchestrator.engine import PhoneView
 from wipe_station.tui.app import WipeStationApp
 from wipe_station.tui.screens.confirm import ConfirmErase
+from wipe_station.tui.screens.quarantine import QuarantineReason
 from wipe_station.tui.screens.station import StationScreen
 
 FACTS = DeviceFacts(Platform.ANDROID, "Google", "Pixel 8", "shiba", "39021FDH2000AB", "14")
@@ -97,3 +98,16 @@ def test_confirmation_names_the_count(
         await pilot.app.push_screen(ConfirmErase(6, "All ready phones."))
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=confirm)
+
+
+def test_quarantine_asks_for_a_reason(
+    snap_compare, home: Path, sqlite_url: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("wipe_station.tui.presenter.clock", lambda: 125.0)
+    app = _app(home, sqlite_url)
+
+    async def ask(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.app.push_screen(QuarantineReason("Pixel 8 (39021FDH2000AB)"))
+        await pilot.press(*"screen cracked")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ask)

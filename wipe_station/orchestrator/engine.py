@@ -42,6 +42,8 @@ class PhoneView:
     job_id: int | None = None
     certificate: str | None = None
     reason: str = ""
+    # False when no return list announced the phone and nobody assigned it to a customer.
+    announced: bool | None = None
     started: float = field(default_factory=time.monotonic)
     log: list[str] = field(default_factory=list)
 
@@ -134,6 +136,7 @@ class Engine:
                     emulated=self.emulated,
                 )
                 view.device_id, view.state = dev.id, dev.state
+                view.announced = dev.intake_line_id is not None or dev.customer_id is not None
                 view.job_id = await asyncio.to_thread(
                     records.start_job, self.ctx, self.actor, dev.id or 0
                 )

@@ -1,27 +1,43 @@
-"""The Textual application: sign in, then the station screen fed by the engine."""
+"""The Textual application: sign in, then the station screen fed by the engine.
+
+Signing out (a key, or idle for the depot's `ui.idle_minutes`) shows the sign-in screen again;
+the engine and the erasures it runs carry on behind it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.message import Message
+from textual.timer import Timer
 
+from wipe_station import printing, settings
+from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
-from wipe_station.errors import StationError
+from wipe_station.errors import IllegalTransition, StationError
+from wipe_station.lifecycle import DeviceState, check
 from wipe_station.operators import actor_of, authorize, sign_in
 from wipe_station.orchestrator import records
 from wipe_station.orchestrator.approvals import Approvals
 from wipe_station.orchestrator.engine import Engine, PhoneView
-from wipe_station.roles import Permission, Role
+from wipe_station.roles import Permission, allowed
+from wipe_station.tui.logistics import LogisticsActions
+from wipe_station.tui.screens.certificates import CertificatesScreen
 from wipe_station.tui.screens.confirm import ConfirmErase
 from wipe_station.tui.screens.imei import ImeiEntry
+from wipe_station.tui.screens.quarantine import QuarantineReason
 from wipe_station.tui.screens.sign_in import SignInScreen
 from wipe_station.tui.screens.station import StationScreen
+
+# The clock the idle sign-out measures with; tests replace it with one they move by hand.
+idle_clock = time.monotonic
 
 
 class PhoneChanged(Message):
@@ -30,9 +46,10 @@ class PhoneChanged(Message):
         self.view = view
 
 
-class WipeStationApp(App[None]):
+class WipeStationApp(LogisticsActions, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "Wipe Station"
+    IDLE_POLL_S = 1.0  # how often the idle clock is read (at most a quarter of the limit)
 
     def __init__(
         self,
@@ -43,7 +60,10 @@ class WipeStationApp(App[None]):
         sign_in_hint: str = "",
         android_backend: Any = None,
         usbmux_address: str | None = None,
+        idle_sign_out_s: float | None = None,
     ) -> None:
+        """``idle_sign_out_s``: sign out after this long without input; None reads the
+        depot's ``ui.idle_minutes`` setting at each sign-in."""
         super().__init__()
         self.ctx = ctx
         self.demo_phones = demo_phones
@@ -55,12 +75,19 @@ class WipeStationApp(App[None]):
         self.approvals = Approvals()
         self.engine: Engine | None = None
         self._fleet: Any = None
+        self.idle_sign_out_s = idle_sign_out_s
+        self._idle_s: float | None = None  # in force for the operator signed in now
+        self._idle_timer: Timer | None = None
+        self._last_input = idle_clock()
 
     def on_mount(self) -> None:
         self.sub_title = f"station {self.ctx.station_id}" + (
             "  ·  DEMO" if self.demo_phones else ""
         )
-        self.push_screen(SignInScreen(self.operator_hint, self.sign_in_hint))
+        self.push_screen(self._sign_in_screen())
+
+    def _sign_in_screen(self) -> SignInScreen:
+        return SignInScreen(self.operator_hint, self.sign_in_hint)
 
     # -- sign-in --------------------------------------------------------------------------
     def sign_in(self, name: str, pin: str) -> None:
@@ -69,17 +96,98 @@ class WipeStationApp(App[None]):
     async def _sign_in(self, name: str, pin: str) -> None:
         try:
             op = await asyncio.to_thread(sign_in, self.ctx, name, pin)
+            idle_s = self.idle_sign_out_s
+            if idle_s is None:
+                idle_s = await asyncio.to_thread(self._idle_setting)
         except StationError as exc:
             screen = self.screen
             if isinstance(screen, SignInScreen):
                 screen.show_error(str(exc))
             return
         self.operator = op
-        read_only = op.role == Role.AUDITOR
+        read_only = not allowed(op.role, Permission.WIPE)  # auditors and logistics
         mode = "DEMO: emulated phones, not real erasures" if self.demo_phones else "USB"
         who = f"{op.name} ({op.role}{', read-only' if read_only else ''})"
-        await self.switch_screen(StationScreen(f"{who}   ·   {mode}", read_only))
-        await self._start_engine()
+        screen = StationScreen(
+            f"{who}   ·   {mode}",
+            read_only,
+            can_release=allowed(op.role, Permission.RELEASE_QUARANTINE),
+            logistics=allowed(op.role, Permission.MANAGE_BATCHES),
+        )
+        await self.switch_screen(screen)
+        if self.engine is None:
+            await self._start_engine()
+        else:
+            # Signed in again: the engine never stopped; show the phones it has.
+            if allowed(op.role, Permission.WIPE):
+                # Jobs from now on are this operator's. (Known limit: the engine has one actor,
+                # so steps of erasures still running are attributed to the new operator too.)
+                self.engine.actor = actor_of(op)
+            for view in list(self.engine.phones.values()):
+                screen.show(view)
+        self._start_idle_clock(idle_s)  # from when the station screen is ready
+
+    def _idle_setting(self) -> float:
+        with self.ctx.session() as session:
+            return settings.idle_sign_out_seconds(session)
+
+    # -- signing out: by key, or after a while without input --------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        # Only what the terminal sends counts (the same event forwarded to a widget does not).
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self._last_input = idle_clock()
+        await super().on_event(event)
+
+    def _start_idle_clock(self, seconds: float) -> None:
+        self._stop_idle_clock()
+        self._idle_s = seconds
+        self._last_input = idle_clock()
+        poll = min(self.IDLE_POLL_S, seconds / 4)
+        self._idle_timer = self.set_interval(poll, self._idle_check, name="idle sign-out")
+
+    def _stop_idle_clock(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+        self._idle_timer = None
+
+    def _idle_check(self) -> None:
+        if self.operator is None or self._idle_s is None:
+            return
+        if idle_clock() - self._last_input >= self._idle_s:
+            self.sign_out("idle")
+
+    def sign_out(self, reason: str) -> None:
+        """Back to the sign-in screen (``reason``: "idle" or "manual"). Erasures go on."""
+        op = self.operator
+        if op is None:
+            return
+        self.operator = None  # nothing more is done in this operator's name from here
+        self._stop_idle_clock()
+        payload: dict[str, object] = {"reason": reason}
+        if reason == "idle" and self._idle_s is not None:
+            payload["idle_s"] = round(self._idle_s, 1)
+        self.run_worker(self._sign_out(op, payload), group="sign-out")
+
+    async def _sign_out(self, op: Operator, payload: dict[str, object]) -> None:
+        # Close whatever is open on top (a confirmation, a form, the certificate list) without
+        # its answer, then replace the station screen: no phone data stays on the display.
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, StationScreen):
+            await self.pop_screen()
+        if not isinstance(self.screen, SignInScreen):
+            await self.switch_screen(self._sign_in_screen())
+        try:
+            await asyncio.to_thread(self._audit_sign_out, op, payload)
+        except StationError as exc:
+            self.notify(str(exc), severity="error")
+        if payload["reason"] == "idle":
+            self.notify(f"{op.name} was signed out after a while without input.")
+        else:
+            self.notify(f"{op.name} signed out.")
+
+    def _audit_sign_out(self, op: Operator, payload: dict[str, object]) -> None:
+        # Belongs next to sign_in in operators.py; kept here until that module grows it.
+        with self.ctx.session() as session:
+            audit.append(session, self.ctx.identity, actor_of(op), "auth.signed_out", payload)
 
     async def _start_engine(self) -> None:
         assert self.operator is not None
@@ -90,6 +198,10 @@ class WipeStationApp(App[None]):
             await self._fleet.__aenter__()
             self.android_backend = self._fleet.android.bus.backend()
             self.usbmux_address = self._fleet.usbmux_address
+            # The demo customer's return list announces the lab fleet, as a real one would.
+            from wipe_station.orchestrator.demo_home import announce_demo_returns
+
+            await asyncio.to_thread(announce_demo_returns, self.ctx, self._fleet.identities())
         self.engine = Engine(
             self.ctx,
             actor_of(self.operator),
@@ -106,13 +218,15 @@ class WipeStationApp(App[None]):
             self.run_worker(self.engine.watch_usbmux(), group="engine")
 
     def on_phone_changed(self, message: PhoneChanged) -> None:
-        screen = self.screen
-        if isinstance(screen, StationScreen):
-            screen.show(message.view)
+        # Also while a form or the certificate list is open on top of the station screen.
+        for screen in self.screen_stack:
+            if isinstance(screen, StationScreen):
+                screen.show(message.view)
 
     # -- actions (the core checks the role; the screen only hides what it may not do) --------
     def _allowed(self, permission: Permission) -> bool:
-        assert self.operator is not None
+        if self.operator is None:
+            return False
         try:
             authorize(self.ctx, self.operator, permission)
         except StationError as exc:
@@ -124,7 +238,29 @@ class WipeStationApp(App[None]):
         if not self._allowed(Permission.WIPE):
             return
         ready = self.approvals.ready()
-        chosen = ready if keys is None else [k for k in keys if k in ready]
+        candidates = ready if keys is None else [k for k in keys if k in ready]
+        self.run_worker(self._confirm_wipe(keys, candidates), exclusive=True, group="wipe")
+
+    def _erasable(self, keys: list[str]) -> list[str]:
+        # Ask the records, not the screen: a quarantined phone may not become WIPING.
+        assert self.engine is not None
+        ok = []
+        for key in keys:
+            view = self.engine.phones.get(key)
+            if view is None or view.device_id is None:
+                continue
+            if records.can_move(self.ctx, view.device_id, DeviceState.WIPING):
+                ok.append(key)
+        return ok
+
+    async def _confirm_wipe(self, keys: list[str] | None, candidates: list[str]) -> None:
+        try:
+            chosen = await asyncio.to_thread(self._erasable, candidates) if candidates else []
+        except StationError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if self.operator is None or not isinstance(self.screen, StationScreen):
+            return  # signed out meanwhile
         if not chosen:
             self.notify("No phone is ready to erase (blocked, busy or already done).")
             return
@@ -144,18 +280,20 @@ class WipeStationApp(App[None]):
         if view is None or view.device_id is None:
             self.notify("Wait until the phone is identified.")
             return
+        op = self.operator
+        assert op is not None
 
         def entered(raw: str | None) -> None:
             if raw:
-                self.run_worker(self._save_imei(view, raw), group="imei")
+                self.run_worker(self._save_imei(view, raw, op), group="imei")
 
         self.push_screen(ImeiEntry(view.facts.model if view.facts else key), entered)
 
-    async def _save_imei(self, view: PhoneView, raw: str) -> None:
-        assert self.operator is not None and view.device_id is not None
+    async def _save_imei(self, view: PhoneView, raw: str, op: Operator) -> None:
+        assert view.device_id is not None
         try:
             value = await asyncio.to_thread(
-                records.set_imei, self.ctx, actor_of(self.operator), view.device_id, raw
+                records.set_imei, self.ctx, actor_of(op), view.device_id, raw
             )
         except StationError as exc:
             self.notify(str(exc), severity="error")
@@ -169,13 +307,136 @@ class WipeStationApp(App[None]):
         if not self._allowed(Permission.WIPE) or self.engine is None:
             return
         view = self.engine.phones.get(key)
-        if view is None or view.state not in ("blocked", "failed", "interrupted"):
-            self.notify("Only a blocked, failed or interrupted phone can be re-checked.")
+        if view is None or view.state not in ("blocked", "failed", "interrupted", "detected"):
+            self.notify("Only a blocked, failed, interrupted or released phone can be re-checked.")
             return
         if view.platform.value == "android":
             self.engine._start(key, self.engine.run_android(key))
         else:
             self.engine._start(key, self.engine.run_ios(key))
+
+    # -- quarantine: set a phone aside (technician), release it (admin) ----------------------
+    def quarantine(self, key: str) -> None:
+        if not self._allowed(Permission.QUARANTINE) or self.engine is None:
+            return
+        view = self.engine.phones.get(key)
+        if view is None or view.device_id is None:
+            self.notify("Wait until the phone is identified.")
+            return
+        if view.state == DeviceState.QUARANTINED:
+            self.notify("This phone is in quarantine already.")
+            return
+        if view.state in {s.value for s in DeviceState}:  # not the screen's own "ready"
+            try:  # say so now rather than after the reason is typed (mid-erase, for one)
+                check(view.state, DeviceState.QUARANTINED)
+            except IllegalTransition as exc:
+                self.notify(str(exc), severity="error")
+                return
+        op = self.operator
+        assert op is not None
+
+        def given(reason: str | None) -> None:
+            if reason:
+                self.run_worker(self._quarantine(view, reason, op), group="quarantine")
+
+        self.push_screen(QuarantineReason(self._phone_name(view)), given)
+
+    async def _quarantine(self, view: PhoneView, reason: str, op: Operator) -> None:
+        assert view.device_id is not None
+        try:
+            await asyncio.to_thread(
+                records.set_state,
+                self.ctx,
+                actor_of(op),
+                view.device_id,
+                DeviceState.QUARANTINED,
+                reason,
+            )
+        except StationError as exc:  # the lifecycle's refusal, e.g. the erasure started
+            self.notify(str(exc), severity="error")
+            return
+        view.state, view.progress, view.reason = (
+            DeviceState.QUARANTINED.value,
+            "quarantined",
+            reason,
+        )
+        view.log.append("quarantined")
+        self.notify(f"{self._phone_name(view)} is in quarantine: it will not be erased.")
+        self.post_message(PhoneChanged(view))
+
+    def release_quarantine(self, key: str) -> None:
+        if not self._allowed(Permission.RELEASE_QUARANTINE) or self.engine is None:
+            return
+        view = self.engine.phones.get(key)
+        if view is None or view.device_id is None or view.state != DeviceState.QUARANTINED:
+            self.notify("Only a phone in quarantine can be released.")
+            return
+        op = self.operator
+        assert op is not None
+        self.run_worker(self._release(view, op), group="quarantine")
+
+    async def _release(self, view: PhoneView, op: Operator) -> None:
+        assert view.device_id is not None
+        try:
+            await asyncio.to_thread(
+                records.set_state,
+                self.ctx,
+                actor_of(op),
+                view.device_id,
+                DeviceState.DETECTED,
+                "released from quarantine",
+            )
+        except StationError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        # A phone that was waiting for the go-ahead waits again; any other may be re-checked.
+        waiting = view.key in self.approvals.ready()
+        view.state = "ready" if waiting else DeviceState.DETECTED.value
+        view.progress = "released"
+        view.reason = ""
+        view.log.append(
+            "released from quarantine" + ("" if waiting else ": press r to re-check it")
+        )
+        self.notify(f"{self._phone_name(view)} is released from quarantine.")
+        self.post_message(PhoneChanged(view))
+
+    @staticmethod
+    def _phone_name(view: PhoneView) -> str:
+        return f"{view.facts.model} ({view.facts.serial})" if view.facts else view.key
+
+    # -- certificates: the list, and a PDF written again into the print folder ---------------
+    def show_certificates(self) -> None:
+        if not self._allowed(Permission.PRINT_CERTIFICATES):
+            return
+        self.run_worker(self._show_certificates(), exclusive=True, group="certificates")
+
+    async def _show_certificates(self) -> None:
+        try:
+            rows = await asyncio.to_thread(printing.recent_certificates, self.ctx)
+        except StationError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if self.operator is None or not isinstance(self.screen, StationScreen):
+            return  # signed out meanwhile
+        await self.push_screen(CertificatesScreen(rows, printing.print_dir(self.ctx.home)))
+
+    def reprint(self, number: str) -> None:
+        if not self._allowed(Permission.PRINT_CERTIFICATES):
+            return
+        op = self.operator
+        assert op is not None
+        self.run_worker(self._reprint(number, op), group="print")
+
+    async def _reprint(self, number: str, op: Operator) -> None:
+        try:
+            path = await asyncio.to_thread(printing.reprint, self.ctx, actor_of(op), number)
+        except StationError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"{number} written to {path}")
+        screen = self.screen
+        if isinstance(screen, CertificatesScreen):
+            screen.show_written(number, path)
 
     async def on_unmount(self) -> None:
         if self._fleet is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from rich.markup import escape
+
 from wipe_station.orchestrator.engine import PhoneView
 
 COLUMNS = ("Port", "OS", "Model", "Serial/IMEI", "Block", "State", "Progress", "Time")
@@ -30,7 +32,9 @@ STATE_LABELS = {
     "failed": "FAILED",
     "interrupted": "INTERRUPTED",
     "waiting": "needs you",
+    "quarantined": "QUARANTINE",
 }
+STATE_WIDTH = 10
 
 
 # Replaceable in tests (snapshots need a fixed clock); the event loop keeps the real one.
@@ -40,6 +44,10 @@ clock = time.monotonic
 def elapsed(view: PhoneView, now: float | None = None) -> str:
     seconds = int((now if now is not None else clock()) - view.started)
     return f"{seconds // 60:d}:{seconds % 60:02d}"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def row(view: PhoneView, now: float | None = None) -> tuple[str, ...]:
@@ -55,9 +63,10 @@ def row(view: PhoneView, now: float | None = None) -> tuple[str, ...]:
         view.key[-6:],
         "iOS" if view.platform.value == "ios" else "And",
         (facts.model if facts else "…")[:10],
-        ident[:15],
+        # "?" marks a phone no return list announced (see the detail pane).
+        (ident[:14] + "?") if view.announced is False else ident[:15],
         blockers[:6] or "-",
-        STATE_LABELS.get(view.state, view.state)[:9],
+        _fit(STATE_LABELS.get(view.state, view.state), STATE_WIDTH),
         (view.certificate[-6:] if view.certificate else view.progress)[:10],
         elapsed(view, now),
     )
@@ -78,12 +87,18 @@ def detail(view: PhoneView) -> str:
     lines.append(f"State: {STATE_LABELS.get(view.state, view.state)}")
     if view.certificate:
         lines.append(f"Certificate: [b]{view.certificate}[/b]")
+    if view.announced is False:
+        lines.append("[yellow]Not on any return list: assign it to a customer (o)[/]")
     for b in view.blockers:
         colour = "red" if b.blocking else "yellow"
         lines.append(f"[{colour}]● {b.message}[/]")
         lines.append(f"  → {b.action}")
     if view.reason and view.state in ("failed", "interrupted", "blocked"):
         lines.append(f"[red]{view.reason}[/]")
+    if view.state == "quarantined":
+        # The reason is what a person typed: shown as text, never as markup.
+        lines.append(f"[red]In quarantine: {escape(view.reason) or 'no reason shown'}[/]")
+        lines.append("  → not erased until an admin releases it (u)")
     lines.append("")
     lines.append("[b]Job log[/b]")
     lines.extend(f"  {m}" for m in view.log[-8:])

@@ -13,19 +13,39 @@ from wipe_station.tui import presenter
 
 
 class StationScreen(Screen[None]):
+    # Short words and a compact footer, so every key shows at 80 columns.
     BINDINGS = [
-        Binding("w", "wipe_selected", "Erase phone"),
-        Binding("a", "wipe_all", "Erase all ready"),
+        Binding("w", "wipe_selected", "Erase", tooltip="Erase the selected phone"),
+        Binding("a", "wipe_all", "Erase all", tooltip="Erase every ready phone"),
         Binding("r", "recheck", "Re-check"),
-        Binding("i", "imei", "Enter IMEI"),
+        Binding("i", "imei", "IMEI", tooltip="Enter the IMEI of the selected phone"),
+        Binding("x", "quarantine", "Quarantine"),
+        Binding("u", "release", "Release", tooltip="Release the selected phone from quarantine"),
+        Binding("c", "certificates", "Certificates"),
+        Binding("b", "batches", "Batches", tooltip="Recycling batches (logistics)"),
+        Binding("o", "assign", "Assign", tooltip="Assign an unannounced phone to a customer"),
+        Binding("ctrl+o", "sign_out", "Sign out"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
+    # Auditors see the phones and certificates but none of these (the core refuses them too).
+    CHANGES = frozenset({"wipe_selected", "wipe_all", "recheck", "imei", "quarantine", "release"})
 
-    def __init__(self, banner: str, read_only: bool) -> None:
+    def __init__(
+        self,
+        banner: str,
+        read_only: bool,
+        *,
+        can_release: bool = False,
+        logistics: bool = False,
+    ) -> None:
         super().__init__()
         self.banner = banner
         self.read_only = read_only
+        self.can_release = can_release
+        self.logistics = logistics  # batches and intake keys shown (the core checks the role)
+        self._selected_quarantined = False  # the footer shows release rather than quarantine
         self._views: dict[str, PhoneView] = {}
+        self._table_ready = False  # phones shown before the table has columns wait for it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -33,22 +53,36 @@ class StationScreen(Screen[None]):
         with Vertical(id="main"):
             yield DataTable(id="phones", cursor_type="row", zebra_stripes=True)
             yield Static("Plug in a phone.", id="detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for name in presenter.COLUMNS:
             table.add_column(name, key=name)
+        self._table_ready = True
+        for view in list(self._views.values()):
+            self.show(view)
         table.focus()
         self.set_interval(1.0, self._tick)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Auditors see the phones but no erase actions (the core refuses them as well).
-        return not (self.read_only and action in ("wipe_selected", "wipe_all", "recheck"))
+        if self.read_only and action in self.CHANGES:
+            return False
+        if action in ("batches", "assign"):
+            return self.logistics
+        # Quarantine or release, whichever fits the selected phone (the core checks the role).
+        if action in ("quarantine", "release"):
+            quarantined = self._selected_quarantined
+            if action == "release":
+                return quarantined and self.can_release
+            return not quarantined
+        return True
 
     def show(self, view: PhoneView) -> None:
-        table = self.query_one(DataTable)
         self._views[view.key] = view
+        if not self._table_ready:
+            return
+        table = self.query_one(DataTable)
         cells = presenter.row(view)
         if view.key in table.rows:
             for column, value in zip(presenter.COLUMNS, cells, strict=True):
@@ -57,11 +91,12 @@ class StationScreen(Screen[None]):
             table.add_row(*cells, key=view.key)
         if self.selected() is view:
             self._show_detail(view)
+            self._refresh_keys(view)
 
     def _tick(self) -> None:
         table = self.query_one(DataTable)
         for key, view in self._views.items():
-            if view.state not in ("certified", "failed", "blocked", "interrupted"):
+            if view.state not in ("certified", "failed", "blocked", "interrupted", "quarantined"):
                 table.update_cell(key, "Time", presenter.elapsed(view))
 
     def selected(self) -> PhoneView | None:
@@ -75,6 +110,15 @@ class StationScreen(Screen[None]):
         view = self._views.get(str(event.row_key.value))
         if view is not None:
             self._show_detail(view)
+        self._refresh_keys(view)
+
+    def _refresh_keys(self, view: PhoneView | None) -> None:
+        # The footer offers quarantine or release for the selected phone: redraw it when that
+        # changes, not on every progress message.
+        quarantined = view is not None and view.state == "quarantined"
+        if quarantined != self._selected_quarantined:
+            self._selected_quarantined = quarantined
+            self.refresh_bindings()
 
     def _show_detail(self, view: PhoneView) -> None:
         self.query_one("#detail", Static).update(presenter.detail(view))
@@ -96,3 +140,29 @@ class StationScreen(Screen[None]):
         view = self.selected()
         if view is not None:
             self.app.recheck(view.key)  # type: ignore[attr-defined]
+
+    def action_quarantine(self) -> None:
+        view = self.selected()
+        if view is not None:
+            self.app.quarantine(view.key)  # type: ignore[attr-defined]
+
+    def action_release(self) -> None:
+        view = self.selected()
+        if view is not None:
+            self.app.release_quarantine(view.key)  # type: ignore[attr-defined]
+
+    def action_batches(self) -> None:
+        self.app.show_batches()  # type: ignore[attr-defined]
+
+    def action_assign(self) -> None:
+        view = self.selected()
+        if view is None or view.facts is None:
+            self.notify("select an identified phone first", severity="warning")
+            return
+        self.app.assign_customer(view.facts.serial)  # type: ignore[attr-defined]
+
+    def action_certificates(self) -> None:
+        self.app.show_certificates()  # type: ignore[attr-defined]
+
+    def action_sign_out(self) -> None:
+        self.app.sign_out("manual")  # type: ignore[attr-defined]

@@ -1,0 +1,98 @@
+"""A logistics manager packs a recycling batch at the station with a barcode scanner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import select
+
+from tests.logistics.conftest import ACME, BOSS, certified_phone, plug_in
+from tests.tui.helpers import events, notified, sign_in, until
+from wipe_station.context import open_station
+from wipe_station.customers import add_customer
+from wipe_station.db.models import Device, RecyclingBatch
+from wipe_station.operators import add_operator
+from wipe_station.printing import print_dir
+from wipe_station.tui.app import WipeStationApp
+from wipe_station.tui.screens.batches import BatchesScreen
+from wipe_station.tui.screens.prompt import TextPrompt
+
+
+def _station(home: Path, sqlite_url: str):  # type: ignore[no-untyped-def]
+    ctx = open_station(home, sqlite_url)
+    add_customer(ctx, BOSS, ACME, "Acme AS", None)
+    admin = add_operator(ctx, "admin1", "admin", "2468", by=None)
+    add_operator(ctx, "lena", "logistics", "1357", by=admin)
+    add_operator(ctx, "tom", "technician", "1357", by=admin)
+    certified_phone(ctx, "OK1", imeis=("356938035643809",))
+    certified_phone(ctx, "OK2")
+    plug_in(ctx, "RAW1")
+    return ctx
+
+
+async def test_scan_phones_into_a_batch_close_hand_over_print(home: Path, sqlite_url: str) -> None:
+    ctx = _station(home, sqlite_url)
+    app = WipeStationApp(ctx, demo_phones=1, operator_hint="lena")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "1357")
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, BatchesScreen))
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press(*"Miljoretur AS", "enter")
+        await until(pilot, lambda: isinstance(app.screen, BatchesScreen) and app.screen.batches)
+        screen = app.screen
+        assert isinstance(screen, BatchesScreen)
+        code = screen.batches[0].code
+        # The scanner types and presses Enter: an IMEI, a serial, then a phone not certified.
+        for scan in ("356938035643809", "OK2", "RAW1"):
+            await pilot.press(*scan, "enter")
+            await until(pilot, lambda scan=scan: scan in _log(screen))
+        assert "refused RAW1" in _log(screen) and "not certified" in _log(screen)
+        assert "added 356938035643809" in _log(screen)
+        await until(pilot, lambda: screen.batches[0].phones == 2)
+        await pilot.press("f3")
+        await until(pilot, lambda: screen.batches[0].state == "closed")
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press(*"Ola Mottaker", "enter")
+        await until(pilot, lambda: screen.batches[0].state == "handed_over")
+        await pilot.press("f5")
+        manifest = print_dir(home) / f"{code}-manifest.pdf"
+        await until(pilot, manifest.exists)
+        assert manifest.read_bytes().startswith(b"%PDF")
+        # Frozen: a late scan is refused.
+        await pilot.press(*"OK1", "enter")
+        await until(pilot, lambda: "handed over: no changes" in _log(screen))
+    with ctx.session() as s:
+        states = {d.serial: d.state for d in s.exec(select(Device)).all()}
+        batch = s.exec(select(RecyclingBatch)).one()
+    assert states == {"OK1": "handed_over", "OK2": "handed_over", "RAW1": "detected"} | {
+        k: v for k, v in states.items() if k not in ("OK1", "OK2", "RAW1")
+    }
+    assert batch.received_by == "Ola Mottaker"
+    assert [p["batch"] for _, p in events(ctx, "batch.handed_over")] == [code]
+    ctx.engine.dispose()
+
+
+async def test_a_technician_may_not_open_batches(home: Path, sqlite_url: str) -> None:
+    ctx = _station(home, sqlite_url)
+    app = WipeStationApp(ctx, demo_phones=1, operator_hint="tom")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "1357")
+        assert app.screen.check_action("batches", ()) is False  # not in the footer
+        await pilot.press("b")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, BatchesScreen)
+        # Reached another way (the command palette), the core still refuses, and audits it.
+        app.show_batches()
+        await until(pilot, lambda: notified(app, "may not manage batches"))
+        assert not isinstance(app.screen, BatchesScreen)
+    assert [p["permission"] for _, p in events(ctx, "access.denied")] == ["manage_batches"]
+    ctx.engine.dispose()
+
+
+def _log(screen: BatchesScreen) -> str:
+    from textual.widgets import RichLog
+
+    return "\n".join(line.text for line in screen.query_one("#scans", RichLog).lines)
