@@ -446,7 +446,10 @@ class WipeStationApp(LogisticsActions, App[None]):
 def run_demo_ui(ctx: StationContext, operator: Operator, phones: int) -> None:
     from wipe_station.orchestrator.demo_home import DEMO_PIN
 
-    hint = f"Demo home: operators demo-technician / demo-admin, PIN {DEMO_PIN}"
+    hint = (
+        "Demo home: demo-technician, demo-logistics, demo-auditor, demo-admin; "
+        f"PIN {DEMO_PIN}"
+    )
     WipeStationApp(ctx, demo_phones=phones, operator_hint=operator.name, sign_in_hint=hint).run()
 
 

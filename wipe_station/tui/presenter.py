@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.markup import escape
+from rich.text import Text
 
 from wipe_station.orchestrator.engine import PhoneView
 
@@ -50,7 +51,7 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def row(view: PhoneView, now: float | None = None) -> tuple[str, ...]:
+def row(view: PhoneView, now: float | None = None) -> tuple[str | Text, ...]:
     facts = view.facts
     ident = ""
     if facts is not None:
@@ -63,8 +64,8 @@ def row(view: PhoneView, now: float | None = None) -> tuple[str, ...]:
         view.key[-6:],
         "iOS" if view.platform.value == "ios" else "And",
         (facts.model if facts else "…")[:10],
-        # "?" marks a phone no return list announced (see the detail pane).
-        (ident[:14] + "?") if view.announced is False else ident[:15],
+        # Yellow: no return list announced this phone (the detail pane says what to do).
+        Text(ident[:15], style="yellow underline") if view.announced is False else ident[:15],
         blockers[:6] or "-",
         _fit(STATE_LABELS.get(view.state, view.state), STATE_WIDTH),
         (view.certificate[-6:] if view.certificate else view.progress)[:10],

@@ -35,8 +35,7 @@ class BatchesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(
-            "Select a batch, then scan phones (serial or IMEI) into it. Only certified phones "
-            "go in; a refused phone says why.",
+            "Scan certified phones (serial or IMEI) into the selected batch.",
             id="banner",
             markup=False,
         )
@@ -45,7 +44,7 @@ class BatchesScreen(Screen[None]):
             with Vertical(id="batch-side"):
                 yield Static("", id="batch-selected")
                 yield Input(placeholder="scan or type serial / IMEI, Enter", id="scan")
-                yield RichLog(id="scans", markup=True, max_lines=200)
+                yield RichLog(id="scans", markup=True, wrap=True, max_lines=200)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,11 +107,13 @@ class BatchesScreen(Screen[None]):
         self.app.batch_scan(code, ident)  # type: ignore[attr-defined]
 
     def scanned(self, ident: str, message: str, *, ok: bool) -> None:
-        colour = "green" if ok else "red"
-        mark = "added" if ok else "refused"
-        self.query_one("#scans", RichLog).write(
-            f"[{colour}]{mark}[/] {escape(ident)}: {escape(message)}"
+        # A refusal names the phone itself ("R58… is not certified …").
+        line = (
+            f"[green]added[/] {escape(ident)}: {escape(message)}"
+            if ok
+            else f"[red]refused[/] {escape(ident)}: {escape(message)}"
         )
+        self.query_one("#scans", RichLog).write(line)
 
     def action_new(self) -> None:
         self.app.new_batch()  # type: ignore[attr-defined]
