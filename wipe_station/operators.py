@@ -137,6 +137,14 @@ def sign_in(ctx: StationContext, name: str, pin: str) -> Operator:
         return op
 
 
+def record_session(ctx: StationContext, op: Operator, action: str, **details: object) -> None:
+    """Audit a UI session starting ("auth.signed_in") or ending ("auth.signed_out")."""
+    if action not in ("auth.signed_in", "auth.signed_out"):
+        raise ValueError(f"not a session event: {action}")
+    with ctx.session() as session:
+        audit.append(session, ctx.identity, actor_of(op), action, dict(details))
+
+
 def authorize(ctx: StationContext, op: Operator, permission: Permission) -> None:
     """Raise AccessDenied (and audit the refusal) unless ``op``'s role grants ``permission``."""
     if allowed(op.role, permission):

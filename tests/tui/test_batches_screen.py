@@ -71,6 +71,7 @@ async def test_scan_phones_into_a_batch_close_hand_over_print(home: Path, sqlite
         k: v for k, v in states.items() if k not in ("OK1", "OK2", "RAW1")
     }
     assert batch.received_by == "Ola Mottaker"
+    assert [e.operator for e, _ in events(ctx, "auth.signed_in")] == ["lena"]
     assert [p["batch"] for _, p in events(ctx, "batch.handed_over")] == [code]
     ctx.engine.dispose()
 

@@ -51,6 +51,14 @@ class PhoneView:
 Listener = Callable[[PhoneView], None]
 
 
+class _Settled(Exception):
+    """The phone's records say it is done (or set aside): this job ends without touching it."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(state)
+        self.state = state
+
+
 class Engine:
     def __init__(
         self,
@@ -103,6 +111,9 @@ class Engine:
         self.phones[key] = view
         self._show(view)
         written = 0
+        # Who this job's records name: whoever was signed in when the phone arrived, then the
+        # technician who approved the erasure, even if someone else signs in meanwhile.
+        actor = self.actor
 
         async def progress(message: str) -> None:
             view.progress = message
@@ -119,7 +130,7 @@ class Engine:
 
         async def move(state: DeviceState, message: str) -> None:
             assert view.device_id is not None
-            await asyncio.to_thread(records.set_state, self.ctx, self.actor, view.device_id, state)
+            await asyncio.to_thread(records.set_state, self.ctx, actor, view.device_id, state)
             view.state = state.value
             await progress(message)
 
@@ -130,15 +141,19 @@ class Engine:
                 dev = await asyncio.to_thread(
                     records.device_detected,
                     self.ctx,
-                    self.actor,
+                    actor,
                     result.facts,
                     key if platform is Platform.ANDROID else None,
                     emulated=self.emulated,
                 )
                 view.device_id, view.state = dev.id, dev.state
                 view.announced = dev.intake_line_id is not None or dev.customer_id is not None
+                if dev.state != S.DETECTED.value:
+                    # Certified, in a batch, handed over or quarantined: plugged in again, it
+                    # is shown as it is and never erased a second time by accident.
+                    raise _Settled(dev.state)
                 view.job_id = await asyncio.to_thread(
-                    records.start_job, self.ctx, self.actor, dev.id or 0
+                    records.start_job, self.ctx, actor, dev.id or 0
                 )
                 await progress("identified")
             elif stage == "checked":
@@ -158,18 +173,26 @@ class Engine:
 
             async def confirm(facts: DeviceFacts, blockers: list[Blocker]) -> bool:
                 # Nothing is erased until the technician says so for this phone.
+                nonlocal actor
                 view.state = "ready"
                 await progress("ready: press w to erase it, a for all ready phones")
-                return await approvals.wait(key)
+                approved = await approvals.wait(key)
+                actor = approvals.approved_by(key) or self.actor  # who gave the go-ahead
+                return approved
 
         try:
-            result = await wipe_phone(
-                driver,
-                progress,
-                confirm=confirm,
-                return_timeout_s=self.return_timeout_s,
-                on_stage=on_stage,
-            )
+            try:
+                result = await wipe_phone(
+                    driver,
+                    progress,
+                    confirm=confirm,
+                    return_timeout_s=self.return_timeout_s,
+                    on_stage=on_stage,
+                )
+            except _Settled as settled:
+                view.state = settled.state
+                await progress(f"already {settled.state.replace('_', ' ')}: nothing to do")
+                return view
             await flush(result)
             view.reason = result.reason
             if view.device_id is None:
@@ -177,14 +200,12 @@ class Engine:
                 self._show(view)
                 return view
             final = await asyncio.to_thread(
-                records.finish_job, self.ctx, self.actor, view.job_id or 0, view.device_id, result
+                records.finish_job, self.ctx, actor, view.job_id or 0, view.device_id, result
             )
             view.state = final.value
             view.progress = result.reason or final.value
             if final is S.VERIFIED and self.certify:
-                cert = await asyncio.to_thread(
-                    issue_certificate, self.ctx, view.job_id or 0, self.actor
-                )
+                cert = await asyncio.to_thread(issue_certificate, self.ctx, view.job_id or 0, actor)
                 view.certificate, view.state = cert.number, S.CERTIFIED.value
                 view.progress = f"certified: {cert.number}"
             self._show(view)

@@ -18,12 +18,11 @@ from textual.message import Message
 from textual.timer import Timer
 
 from wipe_station import printing, settings
-from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
 from wipe_station.errors import IllegalTransition, StationError
 from wipe_station.lifecycle import DeviceState, check
-from wipe_station.operators import actor_of, authorize, sign_in
+from wipe_station.operators import actor_of, authorize, record_session, sign_in
 from wipe_station.orchestrator import records
 from wipe_station.orchestrator.approvals import Approvals
 from wipe_station.orchestrator.engine import Engine, PhoneView
@@ -96,6 +95,7 @@ class WipeStationApp(LogisticsActions, App[None]):
     async def _sign_in(self, name: str, pin: str) -> None:
         try:
             op = await asyncio.to_thread(sign_in, self.ctx, name, pin)
+            await asyncio.to_thread(record_session, self.ctx, op, "auth.signed_in", ui="station")
             idle_s = self.idle_sign_out_s
             if idle_s is None:
                 idle_s = await asyncio.to_thread(self._idle_setting)
@@ -120,8 +120,8 @@ class WipeStationApp(LogisticsActions, App[None]):
         else:
             # Signed in again: the engine never stopped; show the phones it has.
             if allowed(op.role, Permission.WIPE):
-                # Jobs from now on are this operator's. (Known limit: the engine has one actor,
-                # so steps of erasures still running are attributed to the new operator too.)
+                # Phones plugged in from now on are this operator's; an erasure already
+                # approved keeps the name of the technician who approved it.
                 self.engine.actor = actor_of(op)
             for view in list(self.engine.phones.values()):
                 screen.show(view)
@@ -176,18 +176,13 @@ class WipeStationApp(LogisticsActions, App[None]):
         if not isinstance(self.screen, SignInScreen):
             await self.switch_screen(self._sign_in_screen())
         try:
-            await asyncio.to_thread(self._audit_sign_out, op, payload)
+            await asyncio.to_thread(record_session, self.ctx, op, "auth.signed_out", **payload)
         except StationError as exc:
             self.notify(str(exc), severity="error")
         if payload["reason"] == "idle":
             self.notify(f"{op.name} was signed out after a while without input.")
         else:
             self.notify(f"{op.name} signed out.")
-
-    def _audit_sign_out(self, op: Operator, payload: dict[str, object]) -> None:
-        # Belongs next to sign_in in operators.py; kept here until that module grows it.
-        with self.ctx.session() as session:
-            audit.append(session, self.ctx.identity, actor_of(op), "auth.signed_out", payload)
 
     async def _start_engine(self) -> None:
         assert self.operator is not None
@@ -267,8 +262,8 @@ class WipeStationApp(LogisticsActions, App[None]):
         what = "All ready phones." if keys is None else f"Phone on port {chosen[0]}."
 
         def answer(ok: bool | None) -> None:
-            if ok:
-                count = self.approvals.approve(chosen)
+            if ok and self.operator is not None:
+                count = self.approvals.approve(chosen, by=actor_of(self.operator))
                 self.notify(f"Erasing {count} phone{'s' if count != 1 else ''}.")
 
         self.push_screen(ConfirmErase(len(chosen), what), answer)
