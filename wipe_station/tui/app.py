@@ -27,6 +27,7 @@ from wipe_station.orchestrator import records
 from wipe_station.orchestrator.approvals import Approvals
 from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, allowed
+from wipe_station.tui.commands import StationCommands
 from wipe_station.tui.logistics import LogisticsActions
 from wipe_station.tui.screens.certificates import CertificatesScreen
 from wipe_station.tui.screens.confirm import ConfirmErase
@@ -47,6 +48,7 @@ class PhoneChanged(Message):
 
 class WipeStationApp(LogisticsActions, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    COMMANDS = App.COMMANDS | {StationCommands}
     TITLE = "Wipe Station"
     IDLE_POLL_S = 1.0  # how often the idle clock is read (at most a quarter of the limit)
 
@@ -441,10 +443,7 @@ class WipeStationApp(LogisticsActions, App[None]):
 def run_demo_ui(ctx: StationContext, operator: Operator, phones: int) -> None:
     from wipe_station.orchestrator.demo_home import DEMO_PIN
 
-    hint = (
-        "Demo home: demo-technician, demo-logistics, demo-auditor, demo-admin; "
-        f"PIN {DEMO_PIN}"
-    )
+    hint = f"Demo home: demo-technician, demo-logistics, demo-auditor, demo-admin; PIN {DEMO_PIN}"
     WipeStationApp(ctx, demo_phones=phones, operator_hint=operator.name, sign_in_hint=hint).run()
 
 
