@@ -94,6 +94,6 @@ async def test_a_technician_may_not_open_batches(home: Path, sqlite_url: str) ->
 
 
 def _log(screen: BatchesScreen) -> str:
-    from textual.widgets import RichLog
+    from rich.text import Text
 
-    return "\n".join(line.text for line in screen.query_one("#scans", RichLog).lines)
+    return "\n".join(Text.from_markup(line).plain for line in screen.scans)

@@ -111,3 +111,31 @@ def test_quarantine_asks_for_a_reason(
         await pilot.press(*"screen cracked")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ask)
+
+
+def test_batch_screen_after_scans(snap_compare, home: Path, sqlite_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from wipe_station.batches import BatchSummary
+    from wipe_station.tui.screens.batches import BatchesScreen
+
+    monkeypatch.setattr("wipe_station.tui.presenter.clock", lambda: 125.0)
+    app = _app(home, sqlite_url)
+    when = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+    rows = [
+        BatchSummary("RB-OSL01-2026-0001", "Miljøretur AS", "handed_over", 48, when, when, "Ola"),
+        BatchSummary("RB-OSL01-2026-0002", "Miljøretur AS", "open", 2, when, None, None),
+    ]
+
+    async def scan(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = BatchesScreen(rows)
+        await pilot.app.push_screen(screen)
+        await pilot.pause()  # laid out: the log wraps to its real width
+        screen.scanned("356938035643809", "Apple iPhone 13 F2LXK0AAAAAA", ok=True)
+        screen.scanned(
+            "R5CW30AB001",
+            "R5CW30AB001 is not certified (it is blocked); erase and certify it first",
+            ok=False,
+        )
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=scan)

@@ -6,16 +6,19 @@ reason, and the list of scans stays on screen so the manager sees what went into
 
 from __future__ import annotations
 
+from collections import deque
+
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, RichLog, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from wipe_station.batches import BatchSummary
 
 COLUMNS = ("Batch", "State", "Phones", "Recycler")
+SCANS_SHOWN = 12  # the latest scans, newest on top, so the last one is always in view
 
 
 class BatchesScreen(Screen[None]):
@@ -31,6 +34,7 @@ class BatchesScreen(Screen[None]):
     def __init__(self, batches: list[BatchSummary]) -> None:
         super().__init__()
         self.batches = batches
+        self.scans: deque[str] = deque(maxlen=SCANS_SHOWN)  # newest first
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -44,7 +48,7 @@ class BatchesScreen(Screen[None]):
             with Vertical(id="batch-side"):
                 yield Static("", id="batch-selected")
                 yield Input(placeholder="scan or type serial / IMEI, Enter", id="scan")
-                yield RichLog(id="scans", markup=True, wrap=True, max_lines=200)
+                yield Static("", id="scans")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -113,7 +117,8 @@ class BatchesScreen(Screen[None]):
             if ok
             else f"[red]refused[/] {escape(ident)}: {escape(message)}"
         )
-        self.query_one("#scans", RichLog).write(line)
+        self.scans.appendleft(line)
+        self.query_one("#scans", Static).update("\n".join(self.scans))
 
     def action_new(self) -> None:
         self.app.new_batch()  # type: ignore[attr-defined]
