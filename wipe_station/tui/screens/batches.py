@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from wipe_station.batches import BatchSummary
+from wipe_station.tui.tables import selected_key
 
 COLUMNS = ("Batch", "State", "Phones", "Recycler")
 SCANS_SHOWN = 12  # the latest scans, newest on top, so the last one is always in view
@@ -77,11 +78,7 @@ class BatchesScreen(Screen[None]):
         self._show_selected()
 
     def selected(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return None if key is None else str(key)
+        return selected_key(self.query_one(DataTable))
 
     def _summary(self) -> BatchSummary | None:
         code = self.selected()

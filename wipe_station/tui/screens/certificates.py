@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from wipe_station.printing import IssuedCertificate
+from wipe_station.tui.tables import selected_key
 
 COLUMNS = ("Number", "Model", "Serial", "Issued (UTC)")
 
@@ -57,11 +58,7 @@ class CertificatesScreen(Screen[None]):
         table.focus()
 
     def selected(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return None if key is None else str(key)
+        return selected_key(self.query_one(DataTable))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return bool(self.rows) or action != "reprint"

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from wipe_station.orchestrator.engine import PhoneView
 from wipe_station.tui import presenter
+from wipe_station.tui.tables import selected_key
 
 
 class StationScreen(Screen[None]):
@@ -100,11 +101,8 @@ class StationScreen(Screen[None]):
                 table.update_cell(key, "Time", presenter.elapsed(view))
 
     def selected(self) -> PhoneView | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self._views.get(str(key))
+        key = selected_key(self.query_one(DataTable))
+        return None if key is None else self._views.get(key)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         view = self._views.get(str(event.row_key.value))
