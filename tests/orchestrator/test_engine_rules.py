@@ -36,6 +36,13 @@ def test_a_certified_phone_plugged_in_again_is_left_alone(home: Path, sqlite_url
         engine = Engine(ctx, ANNA, android_backend=lab.bus.backend(), emulated=True)
         first = asyncio.run(engine.run_android("1-1"))
         assert first.state == "certified"
+        # The detail pane's evidence list follows what the records hold.
+        checks = dict(first.evidence)
+        assert checks.get("station_key_forgotten") is True
+        with ctx.session() as s:
+            from wipe_station.db.models import Evidence
+
+            assert len(s.exec(select(Evidence)).all()) == len(first.evidence)
         sent_before = len(handle.received)
         again = asyncio.run(engine.run_android("1-1"))
         assert again.state == "certified" and "nothing to do" in again.progress

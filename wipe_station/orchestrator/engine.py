@@ -46,6 +46,8 @@ class PhoneView:
     announced: bool | None = None
     started: float = field(default_factory=time.monotonic)
     log: list[str] = field(default_factory=list)
+    # (check, passed) of the evidence written so far, for the detail pane; the records hold it all.
+    evidence: list[tuple[str, bool]] = field(default_factory=list)
 
 
 Listener = Callable[[PhoneView], None]
@@ -126,6 +128,7 @@ class Engine:
                 await asyncio.to_thread(
                     records.add_evidence, self.ctx, view.job_id, result.evidence[written:]
                 )
+                view.evidence.extend((e.check, e.ok) for e in result.evidence[written:])
                 written = len(result.evidence)
 
         async def move(state: DeviceState, message: str) -> None:

@@ -100,6 +100,12 @@ def detail(view: PhoneView) -> str:
         # The reason is what a person typed: shown as text, never as markup.
         lines.append(f"[red]In quarantine: {escape(view.reason) or 'no reason shown'}[/]")
         lines.append("  → not erased until an admin releases it (u)")
+    if view.evidence:
+        marks = "  ".join(
+            f"[green]✓[/] {escape(c)}" if ok else f"[red]✗[/] {escape(c)}"
+            for c, ok in view.evidence[-12:]
+        )
+        lines.append(f"[b]Evidence[/b]  {marks}")
     lines.append("")
     lines.append("[b]Job log[/b]")
     lines.extend(f"  {m}" for m in view.log[-8:])

@@ -1,0 +1,22 @@
+"""The detail pane shows what a technician needs: facts, evidence, what to do, the job log."""
+
+from __future__ import annotations
+
+from drivers.contract import DeviceFacts, Platform
+from wipe_station.orchestrator.engine import PhoneView
+from wipe_station.tui import presenter
+
+
+def test_detail_shows_evidence_and_unannounced_phones() -> None:
+    view = PhoneView(
+        "1-1",
+        Platform.ANDROID,
+        facts=DeviceFacts(Platform.ANDROID, "Google", "Pixel 8", "shiba", "S1", "14"),
+        evidence=[("accounts", True), ("setup[b]", False)],
+        announced=False,
+    )
+    text = presenter.detail(view)
+    assert "[green]✓[/] accounts" in text and "[red]✗[/] setup\\[b]" in text
+    assert "Not on any return list" in text
+    view.announced = True
+    assert "return list" not in presenter.detail(view)
