@@ -66,6 +66,9 @@ class RetentionPlan:
     personal_months: int
     accounting_years: int
     customers: list[CustomerExpiry] = field(default_factory=list)
+    # Phones no customer was ever named for: their free text goes N months after hand-over.
+    unowned_devices: list[int] = field(default_factory=list)
+    unowned_audit_values: int = 0
     purge_before: date | None = None
     certificates: list[str] = field(default_factory=list)
     evidence: int = 0
@@ -75,6 +78,7 @@ class RetentionPlan:
     def nothing_to_do(self) -> bool:
         return not (
             any(c.intake_lines or c.devices or c.audit_values for c in self.customers)
+            or self.unowned_devices
             or self.certificates
             or self.evidence
         )
@@ -99,8 +103,8 @@ def _customer_devices(session: Session, cust: Customer) -> list[int]:
     ]
 
 
-def _personal_audit_rows(session: Session, cust: Customer, device_ids: list[int]) -> Any:
-    conds = [AuditPersonal.customer_id == cust.id]
+def _personal_audit_rows(session: Session, cust: Customer | None, device_ids: list[int]) -> Any:
+    conds = [AuditPersonal.customer_id == cust.id] if cust is not None else []
     if device_ids:
         in_devices = select(AuditEvent.id).where(col(AuditEvent.device_id).in_(device_ids))
         conds.append(col(AuditPersonal.event_id).in_(in_devices))
@@ -145,6 +149,21 @@ def _plan(s: Session, today: date) -> RetentionPlan:
         expiry.audit_values = len(s.exec(_personal_audit_rows(s, cust, devices)).all())  # type: ignore[call-overload]
         if expiry.intake_lines or expiry.devices or expiry.audit_values:
             result.customers.append(expiry)
+    left_before = datetime.combine(add_months(today, -months), time(), UTC)
+    result.unowned_devices = [
+        d
+        for d in s.exec(
+            select(Device.id)
+            .where(col(Device.customer_id).is_(None))
+            .where(Device.state == DeviceState.HANDED_OVER.value)
+            .where(col(Device.state_since) < left_before)
+            .where(col(Device.anonymised_at).is_(None))
+        ).all()
+        if d is not None
+    ]
+    if result.unowned_devices:
+        rows = _personal_audit_rows(s, None, result.unowned_devices)
+        result.unowned_audit_values = len(s.exec(rows).all())
     try:
         result.purge_before = today.replace(year=today.year - years)
     except ValueError:  # 29 February
@@ -219,6 +238,32 @@ def run(
                     "intake_lines": expiry.intake_lines,
                     "devices": expiry.devices,
                     "audit_values": expiry.audit_values,
+                },
+            )
+        if result.unowned_devices:
+            ids = list(s.exec(_personal_audit_rows(s, None, result.unowned_devices)).all())  # type: ignore[call-overload]
+            s.exec(  # type: ignore[call-overload]
+                update(Device)
+                .where(col(Device.id).in_(result.unowned_devices))
+                .values(notes=None, quarantine_reason=None, anonymised_at=now)
+            )
+            if ids:
+                s.exec(  # type: ignore[call-overload]
+                    update(AuditPersonal)
+                    .where(col(AuditPersonal.id).in_(ids))
+                    .values(value=None, salt=None)
+                )
+            audit.append(
+                s,
+                ctx.identity,
+                actor,
+                "retention.anonymised",
+                {
+                    "customer": None,
+                    "rule": f"free text {result.personal_months} months after hand-over "
+                    "(phones no customer was named for)",
+                    "devices": len(result.unowned_devices),
+                    "audit_values": result.unowned_audit_values,
                 },
             )
         if result.certificates or result.evidence:

@@ -26,7 +26,14 @@ from wipe_station.audit.store import verify_database
 from wipe_station.certify import signed_from_record
 from wipe_station.context import StationContext
 from wipe_station.customers import set_contract_end
-from wipe_station.db.models import AuditEvent, Certificate, Device, Evidence, IntakeLine
+from wipe_station.db.models import (
+    AuditEvent,
+    AuditPersonal,
+    Certificate,
+    Device,
+    Evidence,
+    IntakeLine,
+)
 from wipe_station.lifecycle import DeviceState
 from wipe_station.orchestrator.records import set_state
 from wipe_station.timeutil import utcnow
@@ -184,3 +191,34 @@ def test_add_months_clamps_to_month_end() -> None:
 
     assert retention.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
     assert retention.add_months(date(2026, 1, 15), 6) == date(2026, 7, 15)
+
+
+def test_free_text_on_phones_without_a_customer_goes_after_hand_over(
+    station: StationContext,
+) -> None:
+    from tests.logistics.conftest import certify, plug_in
+
+    dev = plug_in(station, "STRAY1")
+    assert dev.id is not None
+    set_state(station, TECH, dev.id, DeviceState.QUARANTINED, reason="Per Olsen's, ask HR")
+    set_state(station, TECH, dev.id, DeviceState.DETECTED, reason="released")
+    certify(station, dev.id)
+    b = batches.create_batch(station, BOSS, "Recycler")
+    batches.add_phone(station, BOSS, b.code, "STRAY1")
+    batches.close_batch(station, BOSS, b.code)
+    batches.hand_over(station, BOSS, b.code, "Ola")
+    assert retention.plan(station).unowned_devices == []  # handed over today: kept for now
+    with station.session() as s:
+        row = s.get(Device, dev.id)
+        assert row is not None and row.quarantine_reason == "Per Olsen's, ask HR"
+        row.notes = "Per Olsen wants a receipt"
+        row.state_since = datetime.now(UTC) - timedelta(days=215)
+        s.add(row)
+    done = retention.run(station, BOSS, dry_run=False)
+    assert done.unowned_devices == [dev.id] and done.unowned_audit_values == 1
+    with station.session() as s:
+        row = s.get(Device, dev.id)
+        assert row is not None and row.notes is None and row.quarantine_reason is None
+        values = [p.value for p in s.exec(select(AuditPersonal)).all()]
+    assert "Per Olsen's, ask HR" not in values
+    _assert_chain_ok(station)

@@ -32,6 +32,11 @@ def run(rt: Runtime, dry_run: bool) -> None:
             f"{c.deadline}): {c.intake_lines} intake lines, {c.devices} phones, "
             f"{c.audit_values} audit values"
         )
+    if plan.unowned_devices:
+        click.echo(
+            f"{verb} {len(plan.unowned_devices)} phones with no customer, handed over more than "
+            f"{plan.personal_months} months ago ({plan.unowned_audit_values} audit values)"
+        )
     verb = "would purge" if dry_run else "purged"
     click.echo(
         f"{verb} {len(plan.certificates)} certificates and {plan.evidence} evidence rows "
