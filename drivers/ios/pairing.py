@@ -6,6 +6,7 @@ import asyncio
 import time
 from enum import StrEnum
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pymobiledevice3.exceptions import (
     PairingDialogResponsePendingError,
     PasswordRequiredError,
@@ -16,6 +17,8 @@ from drivers.contract import Progress
 from drivers.ios.errors import translated
 from drivers.ios.lockdown import GuardedLockdown
 from drivers.ios.progress import TAP_TRUST, UNLOCK_FIRST, say
+
+REASK_S = 10.0
 
 
 class TrustState(StrEnum):
@@ -36,10 +39,18 @@ async def ensure_trust(
         return TrustState.PAIRED, "session started with the station's pair record"
     deadline = time.monotonic() + timeout_s
     told: str | None = None
+    # Each Pair attempt builds a certificate chain; RSA key generation blocks the event loop
+    # (~65 ms a key), so the host key is made once, in a thread. After the first answer,
+    # pymobiledevice3 re-sends the same request every second by itself (no new keys) for up
+    # to REASK_S, instead of us building a new chain four times a second per waiting phone.
+    host_key = await asyncio.to_thread(
+        rsa.generate_private_key, public_exponent=65537, key_size=2048
+    )
+    wait_s = 0.0  # the first attempt only asks, so the technician is told what to do at once
     while True:
         with translated("pairing with the phone"):
             try:
-                await client.pair(timeout=0)
+                await client.pair(timeout=wait_s, private_key=host_key)
                 await client.validate_pairing()
                 return (
                     (TrustState.PAIRED, "paired")
@@ -56,6 +67,11 @@ async def ensure_trust(
         if message != told:
             await say(progress, message)
             told = message
-        if time.monotonic() + poll_s > deadline:
+        left = deadline - time.monotonic()
+        if left < poll_s:
             return state, answer
-        await asyncio.sleep(poll_s)
+        if state is TrustState.LOCKED:
+            wait_s = 0.0  # ask again soon: unlocking does not answer a pending request
+            await asyncio.sleep(poll_s)
+        else:
+            wait_s = min(REASK_S, left)

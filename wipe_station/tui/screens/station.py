@@ -46,6 +46,7 @@ class StationScreen(Screen[None]):
         self.logistics = logistics  # batches and intake keys shown (the core checks the role)
         self._selected_quarantined = False  # the footer shows release rather than quarantine
         self._views: dict[str, PhoneView] = {}
+        self._cells: dict[str, tuple[object, ...]] = {}  # what each row shows now
         self._table_ready = False  # phones shown before the table has columns wait for it
 
     def compose(self) -> ComposeResult:
@@ -86,10 +87,15 @@ class StationScreen(Screen[None]):
         table = self.query_one(DataTable)
         cells = presenter.row(view)
         if view.key in table.rows:
-            for column, value in zip(presenter.COLUMNS, cells, strict=True):
-                table.update_cell(view.key, column, value, update_width=True)
+            # Only what changed: with 64 busy phones, re-measuring every cell on every
+            # progress message is what would make key presses lag.
+            before = self._cells.get(view.key, ())
+            for i, (column, value) in enumerate(zip(presenter.COLUMNS, cells, strict=True)):
+                if i >= len(before) or before[i] != value:
+                    table.update_cell(view.key, column, value, update_width=True)
         else:
             table.add_row(*cells, key=view.key)
+        self._cells[view.key] = cells
         if self.selected() is view:
             self._show_detail(view)
             self._refresh_keys(view)
@@ -98,6 +104,7 @@ class StationScreen(Screen[None]):
         table = self.query_one(DataTable)
         for key, view in self._views.items():
             if view.state not in ("certified", "failed", "blocked", "interrupted", "quarantined"):
+                # The clock's text keeps its width ("m:ss"): no re-measuring needed.
                 table.update_cell(key, "Time", presenter.elapsed(view))
 
     def selected(self) -> PhoneView | None:
