@@ -28,6 +28,7 @@ from wipe_station import settings
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import (
+    PERSONAL_COLUMNS,
     AuditEvent,
     AuditPersonal,
     BatchItem,
@@ -195,6 +196,31 @@ def _old_evidence(cutoff: datetime):  # type: ignore[no-untyped-def]
     return select(Evidence.id).where(col(Evidence.job_id).in_(old_jobs))
 
 
+def _anonymise(
+    s: Session, model: type[IntakeLine] | type[Device], where: Any, now: datetime
+) -> None:
+    """Blank every personal column of ``model`` (as ``PERSONAL_COLUMNS`` names them) in the rows
+    ``where`` selects that are not anonymised yet."""
+    blank: dict[str, Any] = dict.fromkeys(PERSONAL_COLUMNS[model])
+    s.exec(  # type: ignore[call-overload]
+        update(model)
+        .where(where)
+        .where(col(model.anonymised_at).is_(None))
+        .values(**blank, anonymised_at=now)
+    )
+
+
+def _erase_audit_values(s: Session, rows: Any) -> None:
+    """Erase value and salt behind the commitments ``rows`` (a select of ids) points at."""
+    ids = list(s.exec(rows).all())
+    if ids:
+        s.exec(  # type: ignore[call-overload]
+            update(AuditPersonal)
+            .where(col(AuditPersonal.id).in_(ids))
+            .values(value=None, salt=None)
+        )
+
+
 def run(
     ctx: StationContext, actor: audit.Actor, *, dry_run: bool, today: date | None = None
 ) -> RetentionPlan:
@@ -207,25 +233,9 @@ def run(
         for expiry in result.customers:
             cust = s.exec(select(Customer).where(Customer.org_number == expiry.org_number)).one()
             devices = _customer_devices(s, cust)
-            ids = list(s.exec(_personal_audit_rows(s, cust, devices)).all())  # type: ignore[call-overload]
-            s.exec(  # type: ignore[call-overload]
-                update(IntakeLine)
-                .where(col(IntakeLine.customer_id) == cust.id)
-                .where(col(IntakeLine.anonymised_at).is_(None))
-                .values(employee_name=None, employee_phone=None, reason=None, anonymised_at=now)
-            )
-            s.exec(  # type: ignore[call-overload]
-                update(Device)
-                .where(col(Device.customer_id) == cust.id)
-                .where(col(Device.anonymised_at).is_(None))
-                .values(notes=None, quarantine_reason=None, anonymised_at=now)
-            )
-            if ids:
-                s.exec(  # type: ignore[call-overload]
-                    update(AuditPersonal)
-                    .where(col(AuditPersonal.id).in_(ids))
-                    .values(value=None, salt=None)
-                )
+            _erase_audit_values(s, _personal_audit_rows(s, cust, devices))
+            _anonymise(s, IntakeLine, col(IntakeLine.customer_id) == cust.id, now)
+            _anonymise(s, Device, col(Device.customer_id) == cust.id, now)
             audit.append(
                 s,
                 ctx.identity,
@@ -241,18 +251,8 @@ def run(
                 },
             )
         if result.unowned_devices:
-            ids = list(s.exec(_personal_audit_rows(s, None, result.unowned_devices)).all())  # type: ignore[call-overload]
-            s.exec(  # type: ignore[call-overload]
-                update(Device)
-                .where(col(Device.id).in_(result.unowned_devices))
-                .values(notes=None, quarantine_reason=None, anonymised_at=now)
-            )
-            if ids:
-                s.exec(  # type: ignore[call-overload]
-                    update(AuditPersonal)
-                    .where(col(AuditPersonal.id).in_(ids))
-                    .values(value=None, salt=None)
-                )
+            _erase_audit_values(s, _personal_audit_rows(s, None, result.unowned_devices))
+            _anonymise(s, Device, col(Device.id).in_(result.unowned_devices), now)
             audit.append(
                 s,
                 ctx.identity,
