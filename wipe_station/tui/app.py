@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual import events
 from textual.app import App
-from textual.message import Message
 from textual.timer import Timer
 
 from wipe_station import printing, settings
@@ -29,6 +29,7 @@ from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, allowed
 from wipe_station.tui.commands import StationCommands
 from wipe_station.tui.logistics import LogisticsActions
+from wipe_station.tui.messages import PhoneChanged
 from wipe_station.tui.screens.certificates import CertificatesScreen
 from wipe_station.tui.screens.confirm import ConfirmErase
 from wipe_station.tui.screens.imei import ImeiEntry
@@ -38,12 +39,6 @@ from wipe_station.tui.screens.station import StationScreen
 
 # The clock the idle sign-out measures with; tests replace it with one they move by hand.
 idle_clock = time.monotonic
-
-
-class PhoneChanged(Message):
-    def __init__(self, view: PhoneView) -> None:
-        super().__init__()
-        self.view = view
 
 
 class WipeStationApp(LogisticsActions, App[None]):
@@ -221,6 +216,15 @@ class WipeStationApp(LogisticsActions, App[None]):
                 screen.show(message.view)
 
     # -- actions (the core checks the role; the screen only hides what it may not do) --------
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """Run a records call off the event loop; a refusal or failure becomes a notification.
+        Returns (done, result)."""
+        try:
+            return True, await asyncio.to_thread(fn, *args)
+        except StationError as exc:
+            self.notify(str(exc), severity="error")
+            return False, None
+
     def _allowed(self, permission: Permission) -> bool:
         if self.operator is None:
             return False
@@ -288,12 +292,10 @@ class WipeStationApp(LogisticsActions, App[None]):
 
     async def _save_imei(self, view: PhoneView, raw: str, op: Operator) -> None:
         assert view.device_id is not None
-        try:
-            value = await asyncio.to_thread(
-                records.set_imei, self.ctx, actor_of(op), view.device_id, raw
-            )
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
+        done, value = await self._in_thread(
+            records.set_imei, self.ctx, actor_of(op), view.device_id, raw
+        )
+        if not done:
             return
         if view.facts is not None and value not in view.facts.imeis:
             view.facts = dataclasses.replace(view.facts, imeis=(*view.facts.imeis, value))
@@ -340,17 +342,15 @@ class WipeStationApp(LogisticsActions, App[None]):
 
     async def _quarantine(self, view: PhoneView, reason: str, op: Operator) -> None:
         assert view.device_id is not None
-        try:
-            await asyncio.to_thread(
-                records.set_state,
-                self.ctx,
-                actor_of(op),
-                view.device_id,
-                DeviceState.QUARANTINED,
-                reason,
-            )
-        except StationError as exc:  # the lifecycle's refusal, e.g. the erasure started
-            self.notify(str(exc), severity="error")
+        done, _ = await self._in_thread(
+            records.set_state,
+            self.ctx,
+            actor_of(op),
+            view.device_id,
+            DeviceState.QUARANTINED,
+            reason,
+        )
+        if not done:  # the lifecycle's refusal, e.g. the erasure started
             return
         view.state, view.progress, view.reason = (
             DeviceState.QUARANTINED.value,
@@ -374,17 +374,15 @@ class WipeStationApp(LogisticsActions, App[None]):
 
     async def _release(self, view: PhoneView, op: Operator) -> None:
         assert view.device_id is not None
-        try:
-            await asyncio.to_thread(
-                records.set_state,
-                self.ctx,
-                actor_of(op),
-                view.device_id,
-                DeviceState.DETECTED,
-                "released from quarantine",
-            )
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
+        done, _ = await self._in_thread(
+            records.set_state,
+            self.ctx,
+            actor_of(op),
+            view.device_id,
+            DeviceState.DETECTED,
+            "released from quarantine",
+        )
+        if not done:
             return
         # A phone that was waiting for the go-ahead waits again; any other may be re-checked.
         waiting = view.key in self.approvals.ready()
@@ -408,10 +406,8 @@ class WipeStationApp(LogisticsActions, App[None]):
         self.run_worker(self._show_certificates(), exclusive=True, group="certificates")
 
     async def _show_certificates(self) -> None:
-        try:
-            rows = await asyncio.to_thread(printing.recent_certificates, self.ctx)
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
+        done, rows = await self._in_thread(printing.recent_certificates, self.ctx)
+        if not done:
             return
         if self.operator is None or not isinstance(self.screen, StationScreen):
             return  # signed out meanwhile
@@ -425,10 +421,8 @@ class WipeStationApp(LogisticsActions, App[None]):
         self.run_worker(self._reprint(number, op), group="print")
 
     async def _reprint(self, number: str, op: Operator) -> None:
-        try:
-            path = await asyncio.to_thread(printing.reprint, self.ctx, actor_of(op), number)
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
+        done, path = await self._in_thread(printing.reprint, self.ctx, actor_of(op), number)
+        if not done:
             return
         self.notify(f"{number} written to {path}")
         screen = self.screen

@@ -7,7 +7,6 @@ in a thread; the screens only show what came back.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wipe_station import batches, intake
@@ -15,6 +14,7 @@ from wipe_station.errors import StationError
 from wipe_station.operators import actor_of
 from wipe_station.printing import print_dir
 from wipe_station.roles import Permission
+from wipe_station.tui.messages import PhoneChanged
 from wipe_station.tui.screens.batches import BatchesScreen
 from wipe_station.tui.screens.prompt import TextPrompt
 
@@ -22,21 +22,8 @@ if TYPE_CHECKING:
     from wipe_station.tui.app import WipeStationApp
 
 
-def _phone_changed() -> type:
-    from wipe_station.tui.app import PhoneChanged
-
-    return PhoneChanged
-
-
 class LogisticsActions:
     """Mixed into WipeStationApp."""
-
-    async def _call(self: WipeStationApp, fn: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return await asyncio.to_thread(fn, *args)
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
-            return None
 
     def _batch_actor(self: WipeStationApp) -> Any:
         if not self._allowed(Permission.MANAGE_BATCHES):
@@ -50,14 +37,14 @@ class LogisticsActions:
             self.run_worker(self._show_batches(), exclusive=True, group="batches")
 
     async def _show_batches(self: WipeStationApp) -> None:
-        rows = await self._call(batches.list_batches, self.ctx)
-        if rows is not None and self.operator is not None:
+        done, rows = await self._in_thread(batches.list_batches, self.ctx)
+        if done and self.operator is not None:
             await self.push_screen(BatchesScreen(rows))
 
     async def _reload_batches(self: WipeStationApp, select: str | None = None) -> None:
-        rows = await self._call(batches.list_batches, self.ctx)
+        done, rows = await self._in_thread(batches.list_batches, self.ctx)
         screen = self.screen
-        if rows is not None and isinstance(screen, BatchesScreen):
+        if done and isinstance(screen, BatchesScreen):
             screen.load(rows, select)
 
     def new_batch(self: WipeStationApp) -> None:
@@ -74,8 +61,8 @@ class LogisticsActions:
         )
 
     async def _new_batch(self: WipeStationApp, actor: Any, recycler: str) -> None:
-        batch = await self._call(batches.create_batch, self.ctx, actor, recycler)
-        if batch is not None:
+        done, batch = await self._in_thread(batches.create_batch, self.ctx, actor, recycler)
+        if done:
             self.notify(f"batch {batch.code} created for {recycler}")
             await self._reload_batches(batch.code)
 
@@ -102,7 +89,8 @@ class LogisticsActions:
             self.run_worker(self._close_batch(actor, code), group="batches")
 
     async def _close_batch(self: WipeStationApp, actor: Any, code: str) -> None:
-        if await self._call(batches.close_batch, self.ctx, actor, code) is not None:
+        done, _ = await self._in_thread(batches.close_batch, self.ctx, actor, code)
+        if done:
             self.notify(f"batch {code} closed")
             await self._reload_batches(code)
 
@@ -121,7 +109,8 @@ class LogisticsActions:
         )
 
     async def _hand_over(self: WipeStationApp, actor: Any, code: str, name: str) -> None:
-        if await self._call(batches.hand_over, self.ctx, actor, code, name) is not None:
+        done, _ = await self._in_thread(batches.hand_over, self.ctx, actor, code, name)
+        if done:
             self.notify(f"batch {code} handed over; it is frozen now")
             await self._reload_batches(code)
 
@@ -132,8 +121,8 @@ class LogisticsActions:
 
     async def _print_manifest(self: WipeStationApp, actor: Any, code: str) -> None:
         folder = print_dir(self.ctx.home)
-        path = await self._call(batches.write_manifest, self.ctx, actor, code, folder)
-        if path is not None:
+        done, path = await self._in_thread(batches.write_manifest, self.ctx, actor, code, folder)
+        if done:
             self.notify(f"manifest of {code} written to {path}")
 
     # -- phones no return list announced -----------------------------------------------------
@@ -158,12 +147,12 @@ class LogisticsActions:
         )
 
     async def _assign(self: WipeStationApp, actor: Any, serial: str, org: str) -> None:
-        dev = await self._call(lambda: intake.assign(self.ctx, actor, serial, org=org))
-        if dev is None:
+        done, _ = await self._in_thread(lambda: intake.assign(self.ctx, actor, serial, org=org))
+        if not done:
             return
         self.notify(f"{serial} assigned to customer {org}")
         if self.engine is not None:
             for view in self.engine.phones.values():
                 if view.facts is not None and view.facts.serial == serial:
                     view.announced = True
-                    self.post_message(_phone_changed()(view))
+                    self.post_message(PhoneChanged(view))
