@@ -95,36 +95,42 @@ def _latest_certificate(session: Session, device_id: int) -> Certificate | None:
     ).first()
 
 
-def _refusal(session: Session, dev: Device) -> str | None:
-    """Why ``dev`` may not go into a batch, or None."""
+def _certificate_for_batch(session: Session, dev: Device) -> Certificate:
+    """The certificate that lets ``dev`` into a batch; raises saying why it may not go in."""
     state = S(dev.state)
     if state is S.IN_BATCH:
         item = session.exec(select(BatchItem).where(BatchItem.device_id == dev.id)).first()
         where = session.get(RecyclingBatch, item.batch_id).code if item else "another batch"  # type: ignore[union-attr]
-        return f"{dev.serial} is already in batch {where}"
+        raise StationError(f"{dev.serial} is already in batch {where}")
     if state is S.QUARANTINED:
-        return f"{dev.serial} is quarantined; release it before it can be recycled"
+        raise StationError(f"{dev.serial} is quarantined; release it before it can be recycled")
     if state is S.HANDED_OVER:
-        return f"{dev.serial} was handed over already"
+        raise StationError(f"{dev.serial} was handed over already")
     if state is not S.CERTIFIED:
-        return f"{dev.serial} is not certified (it is {state.value}); erase and certify it first"
-    if _latest_certificate(session, dev.id) is None:  # type: ignore[arg-type]
-        return f"{dev.serial} has no certificate of erasure"
-    return None
+        raise StationError(
+            f"{dev.serial} is not certified (it is {state.value}); erase and certify it first"
+        )
+    cert = _latest_certificate(session, dev.id)  # type: ignore[arg-type]
+    if cert is None:
+        raise StationError(f"{dev.serial} has no certificate of erasure")
+    return cert
+
+
+def _open_batch(session: Session, code: str) -> RecyclingBatch:
+    """The batch, locked, if phones may still go in or out of it."""
+    batch = _batch(session, code, lock=True)
+    if batch.state != BatchState.OPEN.value:
+        raise StationError(f"batch {batch.code} is {batch.state.replace('_', ' ')}: no changes")
+    return batch
 
 
 def add_phone(ctx: StationContext, actor: audit.Actor, code: str, ident: str) -> Device:
     """Add one phone (serial or IMEI) to an open batch; raises with the reason if refused."""
     with ctx.session() as s:
-        batch = _batch(s, code, lock=True)
-        if batch.state != BatchState.OPEN.value:
-            raise StationError(f"batch {batch.code} is {batch.state.replace('_', ' ')}: no changes")
+        batch = _open_batch(s, code)
         dev = find_device(s, ident)
-        why = _refusal(s, dev)
-        if why:
-            raise StationError(why)
-        cert = _latest_certificate(s, dev.id)  # type: ignore[arg-type]
-        assert cert is not None and cert.id is not None and batch.id is not None
+        cert = _certificate_for_batch(s, dev)
+        assert cert.id is not None and batch.id is not None
         s.add(BatchItem(batch_id=batch.id, device_id=dev.id, certificate_id=cert.id))  # type: ignore[arg-type]
         transition(
             s,
@@ -151,9 +157,7 @@ def waiting_for_batch(ctx: StationContext) -> list[str]:
 
 def remove_phone(ctx: StationContext, actor: audit.Actor, code: str, ident: str) -> Device:
     with ctx.session() as s:
-        batch = _batch(s, code, lock=True)
-        if batch.state != BatchState.OPEN.value:
-            raise StationError(f"batch {batch.code} is {batch.state.replace('_', ' ')}: no changes")
+        batch = _open_batch(s, code)
         dev = find_device(s, ident)
         item = s.exec(
             select(BatchItem).where(BatchItem.device_id == dev.id, BatchItem.batch_id == batch.id)
@@ -244,12 +248,6 @@ def list_batches(ctx: StationContext, state: str | None = None) -> list[BatchSum
             )
             for b in s.exec(stmt).all()
         ]
-
-
-@dataclass(frozen=True)
-class ManifestRow:
-    phone: ManifestPhone
-    issued_at: datetime
 
 
 def manifest(ctx: StationContext, actor: audit.Actor, code: str) -> RecyclingManifest:
