@@ -9,12 +9,13 @@ import io
 import json
 import math
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from wipe_station.audit import log as audit
+from wipe_station.certify import issued_between
 from wipe_station.context import StationContext
 from wipe_station.db.models import (
     BatchItem,
@@ -61,14 +62,6 @@ class EvidenceRow:
     ok: bool
 
 
-def _period(stmt: Any, start: date | None, end: date | None) -> Any:
-    if start:
-        stmt = stmt.where(col(Certificate.issued_at) >= datetime.combine(start, time(), UTC))
-    if end:
-        stmt = stmt.where(col(Certificate.issued_at) <= datetime.combine(end, time.max, UTC))
-    return stmt
-
-
 def _certificate_rows(
     session: Session, start: date | None, end: date | None
 ) -> list[CertificateRow]:
@@ -82,7 +75,7 @@ def _certificate_rows(
         .order_by(col(Certificate.issued_at), col(Certificate.number))
     )
     out = []
-    for cert, dev, job, cust, batch in session.exec(_period(stmt, start, end)).all():
+    for cert, dev, job, cust, batch in session.exec(issued_between(stmt, start, end)).all():
         out.append(
             CertificateRow(
                 number=cert.number,
@@ -139,7 +132,7 @@ def evidence(
                 response=ev.response,
                 ok=ev.ok,
             )
-            for cert, dev, ev in s.exec(_period(stmt, start, end)).all()
+            for cert, dev, ev in s.exec(issued_between(stmt, start, end)).all()
         ]
         audit.append(
             s, ctx.identity, actor, "export.evidence", {"count": len(rows)} | _span(start, end)

@@ -7,8 +7,10 @@ transaction: a certificate exists with all of them or not at all, and its number
 from __future__ import annotations
 
 import base64
+from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certificates.payload import (
     AuditAnchor,
@@ -170,3 +172,12 @@ def _issue(
         session, ctx.identity, actor, device, DeviceState.CERTIFIED, extra={"number": number}
     )
     return cert
+
+
+def issued_between(stmt: Any, start: date | None, end: date | None) -> Any:
+    """Narrow a certificate query to those issued from ``start`` to ``end``, both days whole."""
+    if start:
+        stmt = stmt.where(col(Certificate.issued_at) >= datetime.combine(start, time(), UTC))
+    if end:
+        stmt = stmt.where(col(Certificate.issued_at) <= datetime.combine(end, time.max, UTC))
+    return stmt

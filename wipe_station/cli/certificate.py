@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 
 import click
 from sqlmodel import Session, col, select
 
+from wipe_station.certify import issued_between
 from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime, write_file
 from wipe_station.db.models import Certificate, Customer, Device
 from wipe_station.errors import IntegrityFailure, StationError
@@ -25,11 +26,7 @@ def _query(
         stmt = stmt.join(Device, col(Device.id) == Certificate.device_id).where(
             Device.customer_id == cust.id
         )
-    if start:
-        stmt = stmt.where(col(Certificate.issued_at) >= datetime.combine(start, time(), UTC))
-    if end:
-        stmt = stmt.where(col(Certificate.issued_at) < datetime.combine(end, time.max, UTC))
-    return list(session.exec(stmt).all())
+    return list(session.exec(issued_between(stmt, start, end)).all())
 
 
 _filters = [
