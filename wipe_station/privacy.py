@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, func, select
 
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
@@ -123,7 +123,7 @@ def subject_access(
         mentions = s.exec(
             select(AuditEvent, AuditPersonal.field)
             .join(AuditPersonal, col(AuditPersonal.event_id) == AuditEvent.id)
-            .where(or_(personal_cond))
+            .where(personal_cond)
             .order_by(col(AuditEvent.station_id), col(AuditEvent.seq))
         ).all()
         audit_refs = [
