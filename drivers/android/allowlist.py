@@ -14,23 +14,42 @@ SHELL: dict[str, str] = {
     "device": "getprop ro.product.device",
     "serial": "getprop ro.serialno",
     "android_version": "getprop ro.build.version.release",
+    # The SDK level decides which commands exist (dpm list-owners: 31+, testharness: 29+).
+    "sdk": "getprop ro.build.version.sdk",
+    # user / userdebug / eng: only the last two let the shell's FACTORY_RESET broadcast work.
+    "build_type": "getprop ro.build.type",
     "security_patch": "getprop ro.build.version.security_patch",
     "crypto_state": "getprop ro.crypto.state",
     "crypto_type": "getprop ro.crypto.type",
     "sim_state": "getprop gsm.sim.state",
     "battery": "dumpsys battery | grep level",
     "storage": "df /data | tail -n 1",
-    "google_accounts": "dumpsys account | grep -c type=com.google",
-    "accounts": "dumpsys account | grep -c 'Account {'",
-    "owners": "dpm list-owners",
+    # Only "Account {name=…, type=…}" lines are accounts; the same dump lists authenticators
+    # as "AuthenticatorDescription {type=com.google}", which ", type=" does not match.
+    "google_accounts": "dumpsys account | grep -c ', type=com.google}'",
+    "accounts": "dumpsys account | grep -c 'Account {name='",
+    "owners": "dpm list-owners",  # Android 12+
+    # Before Android 12 `dpm` has no list-owners; the device policy dump names the owners.
+    "device_owner_legacy": "dumpsys device_policy | grep -c 'Device Owner:'",
+    "profile_owner_legacy": "dumpsys device_policy | grep -c 'Profile Owner (User'",
+    # The credential *type* per user ("CredentialType: Pin"), never the credential.
+    "lock_credential": "dumpsys lock_settings | grep CredentialType",
     "users": "pm list users | grep -c UserInfo",
-    "third_party_apps": "pm list packages -3 | wc -l",
+    # Apps someone installed carry an installer; preloads the system put back show null.
+    "user_apps": "pm list packages -3 -i | grep -v -c installer=null",
     "user_files": (
         "find /sdcard/DCIM /sdcard/Pictures /sdcard/Download /sdcard/Documents /sdcard/Movies "
         "/sdcard/Music -type f 2>/dev/null | wc -l"
     ),
     "setup_complete": "settings get secure user_setup_complete",
     "device_provisioned": "settings get global device_provisioned",
+    # Counts boots; a wipe clears the settings database, so it starts again.
+    "boot_count": "settings get global boot_count",
+    # A device identifier a wipe replaces; the driver keeps only a salted hash of it.
+    "android_id": "settings get secure android_id",
+    "test_harness_flag": "getprop persist.sys.test_harness",
+    # The resets: Test Harness Mode (Android 10+), and the broadcast userdebug builds accept.
+    "test_harness_enable": "cmd testharness enable",
     "factory_reset_broadcast": "am broadcast -a android.intent.action.FACTORY_RESET -p android",
 }
 # ADB services other than shell that the driver may open.

@@ -2,26 +2,33 @@
 
 Every request comes from `allowlist`; every answer the station keeps is an EvidenceItem. The ADB
 client is the real adb-shell, on a pyusb transport, so the lab and a real hub take the same path.
+
+Three reset routes, chosen per phone (see docs/lab-fidelity.md, "which phones take which route"):
+Test Harness Mode (read back over ADB afterwards), the userdebug broadcast, and guided recovery
+(the technician's hands; the technician confirms the screen at the end).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from adb_shell import exceptions as adb_errors
 from adb_shell.adb_device import AdbDevice
 
-from drivers.android import allowlist
+from drivers.android import allowlist, guidance, readings
+from drivers.android.guidance import ALLOW_PROMPT, ENABLE_DEBUGGING
 from drivers.android.keys import RecordingSigner, load_or_create
 from drivers.android.usb_transport import PyUsbTransport
 from drivers.contract import (
+    ActivationLock,
+    Attest,
     Blocker,
     BlockerCode,
     DeviceFacts,
@@ -32,41 +39,36 @@ from drivers.contract import (
     Outcome,
     Platform,
     Progress,
+    ScreenSeen,
+    UsbDeviceInfo,
     UsbKind,
+    VerificationLevel,
     VerifyResult,
 )
 from drivers.usb.discovery import describe, find_device
+from drivers.usb.vendors import vendor_name
+
+__all__ = ["ALLOW_PROMPT", "ENABLE_DEBUGGING", "AndroidDriver"]
 
 MAX_EVIDENCE_CHARS = 500
 SIM_ABSENT = {"", "ABSENT", "NOT_READY", "UNKNOWN"}
+TEST_HARNESS_SDK = 29  # Android 10
+LIST_OWNERS_SDK = 31  # Android 12
 
-ENABLE_DEBUGGING = (
-    "USB debugging is off. On the phone: Settings > About phone, tap Build number 7 times, "
-    "then Settings > System > Developer options > USB debugging ON. Do not finish setup."
-)
-ALLOW_PROMPT = "Tap 'Allow' on the phone's 'Allow USB debugging?' prompt (tick 'Always allow')."
-
-
-@dataclass(frozen=True)
-class ResetMethod:
-    name: str
-    needs: str
-    technician: str
-
-
-RESET_METHODS = (
-    ResetMethod(
-        "factory_reset_broadcast",
-        "an engineering/userdebug build that lets the ADB shell request a factory reset",
-        "Nothing: the phone resets by itself.",
+ROUTE_TEST_HARNESS = "test_harness"
+ROUTE_GUIDED = "guided_recovery"
+ROUTE_USERDEBUG = "userdebug_broadcast"
+METHODS = {
+    ROUTE_TEST_HARNESS: (
+        "Factory reset by Android Test Harness Mode (cmd testharness enable): user data and "
+        "shared storage wiped; the station's ADB key kept to read the factory state back"
     ),
-    ResetMethod(
-        "recovery",
-        "any phone: reboots into the recovery menu",
-        "In the recovery menu: volume keys to 'Wipe data/factory reset', power to confirm, "
-        "then 'Reboot system now'.",
+    ROUTE_USERDEBUG: "Factory reset requested over ADB (FACTORY_RESET broadcast, userdebug build)",
+    ROUTE_GUIDED: (
+        "Factory reset from the recovery menu (Wipe data/factory reset), done by the technician "
+        "as the station guided; the result confirmed on the phone's screen by the technician"
     ),
-)
+}
 
 
 def _trim(text: str) -> str:
@@ -74,7 +76,9 @@ def _trim(text: str) -> str:
     return text if len(text) <= MAX_EVIDENCE_CHARS else text[:MAX_EVIDENCE_CHARS] + "…"
 
 
-async def _say(progress: Progress, message: str) -> None:
+async def _say(progress: Progress | None, message: str) -> None:
+    if progress is None:
+        return
     result = progress(message)
     if asyncio.iscoroutine(result):
         await result
@@ -104,8 +108,19 @@ class AndroidDriver:
         self._adb: AdbDevice | None = None
         self._facts: dict[str, str] = {}
         self.method_used = ""
+        self.route = ""
         self.encrypted: bool | None = None
         self._address_before_reset: int | None = None
+        self._usb: UsbDeviceInfo | None = None
+        self.adb_ready = False  # debugging on and this station authorised
+        self.sdk = 0
+        self.lock = readings.UNKNOWN  # "none" | "set" | "unknown"
+        # Before the reset: boot_count, and a salted hash of android_id (never the value).
+        self._salt = os.urandom(16)
+        self._boot_count_before: int | None = None
+        self._android_id_before: str | None = None
+        self._returned: UsbKind | None = None  # how the phone came back after the reset
+        self._fresh_return = False  # left the bus and came back as a new enumeration
 
     # -- ADB plumbing (runs in worker threads) ---------------------------------------------
     def _connect(self, on_prompt: Callable[[], None] | None = None) -> AdbDevice:
@@ -186,6 +201,8 @@ class AndroidDriver:
             "device",
             "serial",
             "android_version",
+            "sdk",
+            "build_type",
             "security_patch",
             "crypto_state",
             "crypto_type",
@@ -196,6 +213,7 @@ class AndroidDriver:
             self._facts[check], item = self._shell("identify", check)
             evidence.append(item)
         f = self._facts
+        self.sdk = int(f["sdk"]) if f["sdk"].isdigit() else 0
         battery = re.search(r"level:\s*(\d+)", f["battery"])
         storage = f["storage"].split()
         self.encrypted = f["crypto_state"] == "encrypted"
@@ -215,7 +233,58 @@ class AndroidDriver:
         )
         return facts, evidence
 
+    def _identify_from_usb(self, info: UsbDeviceInfo, why: str) -> tuple[DeviceFacts, list]:
+        """A phone without ADB is still a phone: what its USB descriptors say."""
+        maker = info.manufacturer or vendor_name(info.vendor_id) or f"{info.vendor_id:04x}"
+        facts = DeviceFacts(
+            platform=Platform.ANDROID,
+            manufacturer=maker,
+            model=info.product or "Android phone",
+            model_code=f"usb {info.vendor_id:04x}:{info.product_id:04x}",
+            serial=info.serial or "",
+            os_version="unknown (USB debugging off)",
+        )
+        evidence = [
+            EvidenceItem(
+                "identify",
+                "usb_descriptors",
+                "USB device and string descriptors",
+                _trim(
+                    f"vendor {info.vendor_id:04x} product {info.product_id:04x} "
+                    f"manufacturer '{info.manufacturer}' product '{info.product}' "
+                    f"serial '{info.serial}' mode {info.kind.value}"
+                ),
+                ok=True,
+            ),
+            EvidenceItem(
+                "identify",
+                "adb",
+                "ADB connection",
+                f"not available: {why}; Android version, storage, encryption, battery, "
+                "accounts, MDM and apps could not be read",
+                ok=False,
+            ),
+        ]
+        return facts, evidence
+
     async def identify(self) -> tuple[DeviceFacts, list[EvidenceItem]]:
+        dev = await asyncio.to_thread(find_device, self.backend, self.port_path)
+        if dev is None:
+            raise DeviceGone("the phone is no longer on its USB port")
+        info = await asyncio.to_thread(describe, dev)
+        self._usb = info
+        self._address_before_reset = dev.address
+        if info.kind is UsbKind.MTP:
+            return self._identify_from_usb(info, "USB debugging is off")
+        try:
+            await asyncio.to_thread(self._ensure)
+        except GarbledReply:
+            raise
+        except DriverError as exc:
+            if "did not allow USB debugging" not in str(exc):
+                raise
+            return self._identify_from_usb(info, "this station is not allowed (prompt denied)")
+        self.adb_ready = True
         return await asyncio.to_thread(self._identify)
 
     # -- blockers -------------------------------------------------------------------------
@@ -223,48 +292,41 @@ class AndroidDriver:
         blockers: list[Blocker] = []
         evidence: list[EvidenceItem] = []
 
-        def record(check: str, clear: bool) -> str:
+        def ask(check: str) -> str:
             out, item = self._shell("blockers", check)
-            evidence.append(EvidenceItem(item.step, item.check, item.request, item.response, clear))
+            evidence.append(item)
             return out
 
+        def judge(check: str, request: str, answer: str, clear: bool) -> None:
+            evidence.append(EvidenceItem("blockers", check, request, _trim(answer), clear))
+
         google = self._shell("blockers", "google_accounts")[0]
-        has_google = google.isdigit() and int(google) > 0
-        evidence.append(
-            EvidenceItem(
-                "blockers",
-                "frp_account",
-                allowlist.SHELL["google_accounts"],
-                google,
-                not has_google,
-            )
-        )
-        if has_google:
+        n_google = readings.count(google)
+        judge("frp_account", allowlist.SHELL["google_accounts"], google, n_google == 0)
+        if n_google is None or n_google > 0:
             blockers.append(
                 Blocker(
                     BlockerCode.FRP_ACCOUNT,
-                    f"{google} Google account(s) signed in: a reset would leave it FRP-locked",
+                    f"{google} Google account(s) signed in: a reset would leave it FRP-locked"
+                    if n_google
+                    else "could not count the Google accounts on this phone",
                     "On the phone: Settings > Accounts: remove every Google account; re-check.",
                 )
             )
-        owners = self._shell("blockers", "owners")[0]
-        managed = "DeviceOwner" in owners or "ProfileOwner" in owners
-        evidence.append(
-            EvidenceItem("blockers", "mdm", allowlist.SHELL["owners"], _trim(owners), not managed)
-        )
-        if managed:
+        managed = self._managed(evidence)
+        if managed is not False:
             blockers.append(
                 Blocker(
                     BlockerCode.MDM,
-                    "managed by an MDM (device owner): the employer must release it",
+                    "managed by an MDM (device or profile owner): the employer must release it"
+                    if managed
+                    else "could not tell whether an MDM manages this phone",
                     "Ask the customer's MDM admin to retire/wipe the device, then re-check.",
                 )
             )
-        sim = self._facts.get("sim_state") or record("sim_state", True)
+        sim = self._facts.get("sim_state", "")
         present = any(s.strip() not in SIM_ABSENT for s in sim.split(","))
-        evidence.append(
-            EvidenceItem("blockers", "sim_present", allowlist.SHELL["sim_state"], sim, not present)
-        )
+        judge("sim_present", allowlist.SHELL["sim_state"], sim, not present)
         if present:
             blockers.append(
                 Blocker(
@@ -274,7 +336,9 @@ class AndroidDriver:
                 )
             )
         level = re.search(r"level:\s*(\d+)", self._facts.get("battery", ""))
-        if level and int(level.group(1)) < self.low_battery:
+        low = bool(level and int(level.group(1)) < self.low_battery)
+        judge("battery", allowlist.SHELL["battery"], self._facts.get("battery", ""), not low)
+        if low and level:
             blockers.append(
                 Blocker(
                     BlockerCode.BATTERY_LOW,
@@ -282,15 +346,6 @@ class AndroidDriver:
                     f"Charge the phone to at least {self.low_battery} %, then re-check.",
                 )
             )
-        evidence.append(
-            EvidenceItem(
-                "blockers",
-                "battery",
-                allowlist.SHELL["battery"],
-                self._facts.get("battery", ""),
-                not (level and int(level.group(1)) < self.low_battery),
-            )
-        )
         if self.encrypted is False:
             blockers.append(
                 Blocker(
@@ -300,37 +355,137 @@ class AndroidDriver:
                     blocking=False,
                 )
             )
+        self.lock = readings.lock_state(ask("lock_credential"))
+        if self.lock == "set":
+            blockers.append(
+                Blocker(
+                    BlockerCode.PASSCODE_LOCKED,
+                    "a screen lock is set: the automatic reset (Test Harness) is not possible",
+                    "Nothing: the station guides a reset from the recovery menu instead.",
+                    blocking=False,
+                )
+            )
+        # What the reset must change, kept for verification: boot_count, and android_id as a
+        # salted hash only.
+        self._boot_count_before = readings.count(ask("boot_count"))
+        android_id, item = self._shell("blockers", "android_id")
+        self._android_id_before = readings.commitment(self._salt, android_id)
+        evidence.append(
+            EvidenceItem(
+                "blockers",
+                "android_id",
+                item.request,
+                f"salted hash {self._android_id_before} (the value is not kept)",
+                True,
+            )
+        )
         return blockers, evidence
 
+    def _managed(self, evidence: list[EvidenceItem]) -> bool | None:
+        """Device or profile owner, on every release (dpm list-owners is Android 12+)."""
+        if self.sdk >= LIST_OWNERS_SDK:
+            out, item = self._shell("blockers", "owners")
+            managed = readings.owners_from_dpm(out)
+            evidence.append(
+                EvidenceItem("blockers", "mdm", item.request, item.response, managed is False)
+            )
+            if managed is not None:
+                return managed
+        counts = []
+        for check in ("device_owner_legacy", "profile_owner_legacy"):
+            out, item = self._shell("blockers", check)
+            counts.append(readings.count(out))
+            evidence.append(
+                EvidenceItem("blockers", "mdm", item.request, item.response, counts[-1] == 0)
+            )
+        if any(c is None for c in counts):
+            return None
+        return any(c for c in counts if c)
+
     async def blockers(self) -> tuple[list[Blocker], list[EvidenceItem]]:
+        if not self.adb_ready:
+            return [
+                Blocker(
+                    BlockerCode.DEBUGGING_OFF,
+                    "USB debugging is off (or this station is not allowed): checked only what "
+                    "USB shows (maker, model, serial); Google accounts (FRP), MDM, SIM, battery "
+                    "and encryption could not be checked",
+                    "Nothing needed: the station guides a reset from the recovery menu, and you "
+                    "confirm the phone's screen at the end. Take the SIM out first.",
+                    blocking=False,
+                )
+            ], [
+                EvidenceItem(
+                    "blockers",
+                    "debugging_off",
+                    "ADB connection",
+                    "not available: blockers not checked over ADB",
+                    False,
+                )
+            ]
         return await asyncio.to_thread(self._blockers)
 
     # -- erase ----------------------------------------------------------------------------
     async def erase(self, progress: Progress) -> list[EvidenceItem]:
         evidence: list[EvidenceItem] = []
         dev = await asyncio.to_thread(find_device, self.backend, self.port_path)
-        self._address_before_reset = dev.address if dev is not None else None
-        method = RESET_METHODS[0]
-        await _say(progress, f"Reset: trying {method.name} (needs {method.needs})")
-        out, item = await asyncio.to_thread(self._shell, "erase", method.name)
-        accepted = "Broadcast completed" in out and "Exception" not in out
-        evidence.append(EvidenceItem("erase", method.name, item.request, item.response, accepted))
-        if accepted:
-            self.method_used = "Factory reset requested over ADB (userdebug build)"
-            await _say(progress, method.technician)
-            self._drop()
-            return evidence
-        method = RESET_METHODS[1]
-        await _say(progress, f"Reset: {method.name} ({method.needs})")
-        try:
-            await asyncio.to_thread(self._reboot_recovery)
-        except DeviceGone as exc:
-            raise DeviceGone(
-                f"the phone left the bus while the reset was being started ({exc})"
-            ) from exc
-        evidence.append(EvidenceItem("erase", "reboot_recovery", "reboot:recovery", "OKAY", True))
-        self.method_used = "Factory reset from the recovery menu (Wipe data/factory reset)"
-        await _say(progress, method.technician)
+        if dev is None:
+            raise DeviceGone("the phone left the bus before the reset")
+        self._address_before_reset = dev.address
+        if self.adb_ready and self.sdk >= TEST_HARNESS_SDK and self.lock != "set":
+            await _say(progress, "Reset: Android Test Harness Mode (automatic, no hands needed)")
+            out, item = await asyncio.to_thread(self._shell, "erase", "test_harness_enable")
+            refusal = readings.test_harness_refusal(out)
+            evidence.append(
+                EvidenceItem(
+                    "erase",
+                    "test_harness",
+                    item.request,
+                    refusal or "accepted: factory reset on its way",
+                    not refusal,
+                )
+            )
+            if not refusal:
+                return evidence + self._chose(ROUTE_TEST_HARNESS)
+            await _say(progress, f"Test Harness Mode not possible ({refusal})")
+        if self.adb_ready and self._facts.get("build_type") in ("userdebug", "eng"):
+            out, item = await asyncio.to_thread(self._shell, "erase", "factory_reset_broadcast")
+            evidence.append(
+                EvidenceItem("erase", "factory_reset_broadcast", item.request, item.response, True)
+            )
+            await _say(progress, "Reset: FACTORY_RESET broadcast (userdebug build)")
+            return evidence + self._chose(ROUTE_USERDEBUG)
+        evidence += await self._guided(progress)
+        return evidence + self._chose(ROUTE_GUIDED)
+
+    def _chose(self, route: str) -> list[EvidenceItem]:
+        self.route, self.method_used = route, METHODS[route]
+        self._drop()
+        return [EvidenceItem("erase", "route", "route chosen", route, True)]
+
+    async def _guided(self, progress: Progress) -> list[EvidenceItem]:
+        evidence = []
+        if self.adb_ready:
+            await _say(progress, "Reset: guided recovery. Rebooting the phone into recovery…")
+            try:
+                await asyncio.to_thread(self._reboot_recovery)
+            except DeviceGone as exc:
+                raise DeviceGone(
+                    f"the phone left the bus while the reset was being started ({exc})"
+                ) from exc
+            evidence.append(
+                EvidenceItem("erase", "reboot_recovery", "reboot:recovery", "OKAY", True)
+            )
+        else:
+            maker = self._usb.manufacturer if self._usb and self._usb.manufacturer else ""
+            keys = guidance.keys_for(maker)
+            await _say(progress, f"Reset: guided recovery. {keys}")
+            evidence.append(
+                EvidenceItem(
+                    "erase", "guided_keys", "technician: recovery key combination", keys, True
+                )
+            )
+        await _say(progress, guidance.IN_RECOVERY)
         return evidence
 
     def _reboot_recovery(self) -> None:
@@ -347,24 +502,51 @@ class AndroidDriver:
 
     # -- wait -----------------------------------------------------------------------------
     async def wait_for_return(self, timeout_s: float, progress: Progress) -> list[EvidenceItem]:
+        """Wait until the phone left the bus and came back as a new enumeration.
+
+        Test Harness comes back with ADB (the station's key restored); guided recovery and the
+        broadcast come back in the setup wizard, where debugging is off (MTP only). An ADB
+        interface while a guided reset runs is recovery's adbd ("recovery"/"unauthorized" in
+        `adb devices`), never taken for the returned phone.
+        """
         deadline = time.monotonic() + timeout_s
         left = False
-        told_debugging = False
+        told_recovery_adb = False
+        evidence: list[EvidenceItem] = []
+        wants = {UsbKind.ADB, UsbKind.MTP} if self.route == ROUTE_TEST_HARNESS else {UsbKind.MTP}
         await _say(progress, "Waiting for the phone to restart…")
         while time.monotonic() < deadline:
             dev = await asyncio.to_thread(find_device, self.backend, self.port_path)
-            kind = describe(dev).kind if dev is not None else None
+            kind = (await asyncio.to_thread(describe, dev)).kind if dev is not None else None
             # A restarted phone re-enumerates with a new bus address, even if it was quicker
             # than our polling.
             if kind is None or (dev is not None and dev.address != self._address_before_reset):
                 left = True
-            if kind is None:
-                pass
-            elif left and kind is UsbKind.ADB:
-                return [EvidenceItem("wait", "returned", "usb", "ADB interface present", True)]
-            elif left and kind is UsbKind.MTP and not told_debugging:
-                told_debugging = True
-                await _say(progress, ENABLE_DEBUGGING)
+            if left and kind in wants:
+                self._returned, self._fresh_return = kind, True
+                how = "ADB (station key kept)" if kind is UsbKind.ADB else "MTP only"
+                evidence.append(
+                    EvidenceItem(
+                        "wait",
+                        "returned",
+                        "usb",
+                        f"left the bus and came back as a new device: {how}",
+                        True,
+                    )
+                )
+                return evidence
+            if left and kind is UsbKind.ADB and not told_recovery_adb:
+                told_recovery_adb = True
+                evidence.append(
+                    EvidenceItem(
+                        "wait",
+                        "recovery_adb",
+                        "usb",
+                        "ADB interface while resetting (recovery/unauthorized): "
+                        "not taken as the returned phone",
+                        True,
+                    )
+                )
             await asyncio.sleep(0.25)
         if not left:
             raise DriverError(f"the phone did not restart within {timeout_s:.0f} s")
@@ -372,52 +554,142 @@ class AndroidDriver:
 
     # -- verify ---------------------------------------------------------------------------
     def _verify(self, on_prompt: Callable[[], None]) -> VerifyResult:
+        """Read the factory state back over ADB with the key Test Harness Mode kept."""
         evidence: list[EvidenceItem] = []
         self._drop()
         self._adb = self._connect(on_prompt)
-        forgot_us = self.signer.public_key_sent
+        kept = not self.signer.public_key_sent
         evidence.append(
             EvidenceItem(
                 "verify",
-                "station_key_forgotten",
+                "station_key_kept",
                 "AUTH SIGNATURE (station key)",
-                "signature refused; new authorisation required"
-                if forgot_us
-                else "signature accepted: the phone still trusts this station",
-                forgot_us,
+                "signature accepted (Test Harness Mode restored the station's key)"
+                if kept
+                else "the phone asked for authorisation again",
+                True,  # either way the station reads the phone; the checks below decide
             )
         )
 
-        def expect(check: str, good: Callable[[str], bool]) -> None:
+        def expect(check: str, good: Callable[[str], bool]) -> str:
             out, item = self._shell("verify", check)
             evidence.append(EvidenceItem("verify", check, item.request, item.response, good(out)))
+            return out
 
-        expect("setup_complete", lambda o: o in ("0", "null"))
+        expect("test_harness_flag", lambda o: o == "1")
+        expect("setup_complete", lambda o: o == "1")  # what Test Harness Mode leaves
         expect("accounts", lambda o: o == "0")
         expect("users", lambda o: o == "1")
-        expect("third_party_apps", lambda o: o == "0")
+        expect("user_apps", lambda o: o == "0")
         expect("user_files", lambda o: o == "0")
-        expect("owners", lambda o: "Owner" not in o)
-        expect("crypto_state", lambda o: True)
-        encrypted = evidence[-1].response == "encrypted"
+        if self.sdk >= LIST_OWNERS_SDK:
+            expect("owners", lambda o: readings.owners_from_dpm(o) is False)
+        else:
+            expect("device_owner_legacy", lambda o: o == "0")
+        after = readings.count(self._shell("verify", "boot_count")[0])
+        before = self._boot_count_before
+        evidence.append(
+            EvidenceItem(
+                "verify",
+                "boot_count_restarted",
+                allowlist.SHELL["boot_count"],
+                f"before {before}, after {after}",
+                before is not None and after is not None and after < before,
+            )
+        )
+        android_id = self._shell("verify", "android_id")[0]
+        changed = readings.commitment(self._salt, android_id) != self._android_id_before
+        evidence.append(
+            EvidenceItem(
+                "verify",
+                "android_id_changed",
+                allowlist.SHELL["android_id"],
+                "changed (compared as salted hashes)" if changed else "unchanged",
+                changed and self._android_id_before is not None,
+            )
+        )
+        crypto = expect("crypto_state", lambda o: True)
+        encrypted = crypto == "encrypted"
         self._drop()
         failed = [e.check for e in evidence if not e.ok]
         erasure_class = "purge" if encrypted else "clear"
         if failed:
             reason = "not erased: " + ", ".join(failed)
-            if "station_key_forgotten" in failed:
-                reason += " (the phone still trusts this station: it was not reset)"
+            if {"boot_count_restarted", "android_id_changed"} & set(failed):
+                reason += " (the phone restarted but was not reset)"
             return VerifyResult(Outcome.FAILED, reason, tuple(evidence), erasure_class)
         note = "" if encrypted else " (storage not encrypted: NIST Clear only)"
         return VerifyResult(
-            Outcome.VERIFIED, "factory state confirmed" + note, tuple(evidence), erasure_class
+            Outcome.VERIFIED,
+            "factory state read back over ADB" + note,
+            tuple(evidence),
+            erasure_class,
+            level=VerificationLevel.READBACK,
+            activation_lock=ActivationLock.NOT_LOCKED,
+            activation_lock_reason="Test Harness Mode skips the setup wizard: no FRP check",
         )
 
-    async def verify(self, progress: Progress | None = None) -> VerifyResult:
-        loop = asyncio.get_running_loop()
+    async def _attested(self, progress: Progress | None, attest: Attest | None) -> VerifyResult:
+        erasure_class = "purge" if self.encrypted else "clear"
+        if not self._fresh_return:
+            return VerifyResult(
+                Outcome.FAILED, "the station did not see the phone reset", (), erasure_class
+            )
+        if attest is None:
+            return VerifyResult(
+                Outcome.FAILED,
+                "a guided reset needs the technician to confirm the phone's screen",
+                (),
+                erasure_class,
+            )
+        await _say(progress, guidance.QUESTION)
+        seen = await attest(guidance.QUESTION)
+        item = EvidenceItem(
+            "verify",
+            "screen_attested",
+            "technician: what the screen shows",
+            seen.value,
+            seen is ScreenSeen.WELCOME,
+        )
+        if seen is ScreenSeen.WELCOME:
+            return VerifyResult(
+                Outcome.VERIFIED,
+                "the phone left the bus, came back reset, and shows the setup wizard "
+                "(confirmed by the technician)",
+                (item,),
+                erasure_class,
+                level=VerificationLevel.ATTESTED,
+                activation_lock=ActivationLock.NOT_LOCKED,
+                activation_lock_reason="the setup wizard's Welcome screen, not 'Verify your "
+                "account'",
+            )
+        if seen is ScreenSeen.OWNER_LOCK:
+            return VerifyResult(
+                Outcome.FAILED,
+                "erased but locked to the owner's Google account ('Verify your account', FRP): "
+                "goes back to the customer to release it",
+                (item,),
+                erasure_class,
+                reusable=False,
+                activation_lock=ActivationLock.LOCKED,
+                activation_lock_reason="'Verify your account' after the reset (FRP)",
+                quarantine=True,
+            )
+        return VerifyResult(
+            Outcome.FAILED,
+            "not erased: the phone does not show the setup wizard after the reset",
+            (item,),
+            erasure_class,
+        )
 
-        def on_prompt() -> None:
-            if progress is not None:
+    async def verify(
+        self, progress: Progress | None = None, attest: Attest | None = None
+    ) -> VerifyResult:
+        if self.route == ROUTE_TEST_HARNESS and self._returned is UsbKind.ADB:
+            loop = asyncio.get_running_loop()
+
+            def on_prompt() -> None:
                 asyncio.run_coroutine_threadsafe(_say(progress, ALLOW_PROMPT), loop)
 
-        return await asyncio.to_thread(self._verify, on_prompt)
+            return await asyncio.to_thread(self._verify, on_prompt)
+        return await self._attested(progress, attest)

@@ -20,6 +20,8 @@ import usb.backend
 import usb.core
 import usb.util
 
+# A string descriptor's bLength is one byte: at most 253 bytes of UTF-16, 126 characters.
+MAX_STRING_CHARS = 126
 LIBUSB_ERROR_NO_DEVICE = -4
 LIBUSB_ERROR_TIMEOUT = -7
 ENDPOINT_IN = 0x80
@@ -282,7 +284,7 @@ class VirtualBackend(usb.backend.IBackend):  # type: ignore[misc]
             if index == 0:
                 raw = bytes([4, 3, 0x09, 0x04])  # one language: en-US
             elif index <= len(dev.strings):
-                text = dev.strings[index - 1].encode("utf-16-le")
+                text = dev.strings[index - 1][:MAX_STRING_CHARS].encode("utf-16-le")
                 raw = bytes([2 + len(text), 3]) + text
             else:
                 raise usb.core.USBError("Pipe error", -9, errno.EPIPE)

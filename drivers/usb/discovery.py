@@ -29,27 +29,37 @@ def port_path(dev: usb.core.Device) -> str:
     return f"{dev.bus}-{ports}" if ports else f"{dev.bus}-a{dev.address}"
 
 
+# A USB string descriptor holds at most 126 UTF-16 characters; anything longer did not come
+# from a descriptor and is clipped at the boundary.
+MAX_USB_STRING = 126
+
+
 def _string(dev: usb.core.Device, index: int) -> str | None:
     if not index:
         return None
     try:
-        return usb.util.get_string(dev, index)
+        text = usb.util.get_string(dev, index)
     except (usb.core.USBError, ValueError, NotImplementedError):
         return None  # no permission yet (udev rules) or the device is going away
+    return None if text is None else str(text)[:MAX_USB_STRING]
 
 
 def describe(dev: usb.core.Device) -> UsbDeviceInfo:
     try:
         config = dev.get_active_configuration()
-        triples = [(i.bInterfaceClass, i.bInterfaceSubClass, i.bInterfaceProtocol) for i in config]
+        interfaces = list(config)
+        triples = [
+            (i.bInterfaceClass, i.bInterfaceSubClass, i.bInterfaceProtocol) for i in interfaces
+        ]
+        names = [_string(dev, i.iInterface) for i in interfaces]  # e.g. "MTP"
     except (usb.core.USBError, NotImplementedError):
-        triples = []
+        triples, names = [], []
     return UsbDeviceInfo(
         port_path=port_path(dev),
         vendor_id=dev.idVendor,
         product_id=dev.idProduct,
         serial=_string(dev, dev.iSerialNumber),
-        kind=classify(dev.idVendor, dev.idProduct, triples),
+        kind=classify(dev.idVendor, dev.idProduct, triples, names),
         manufacturer=_string(dev, dev.iManufacturer),
         product=_string(dev, dev.iProduct),
     )

@@ -23,6 +23,8 @@ ANDROID_VENDORS: dict[int, str] = {
     0x17EF: "Lenovo",
     0x1BBB: "TCL / Alcatel",
     0x2916: "Yota / Fairphone",
+    0x05C6: "Qualcomm (some OnePlus and white-label phones)",
+    0x2B0E: "LeTV / Le Eco (descriptors often say only 'Android')",
 }
 
 # Apple devices in recovery and DFU mode present these product ids instead of a usbmux interface.

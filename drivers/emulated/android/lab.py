@@ -50,6 +50,12 @@ class LabAndroid:
     def received(self) -> list[str]:
         return self.phone.received
 
+    @property
+    def screen(self) -> str:
+        """What the phone's screen shows, for a headless technician: "welcome" (setup
+        wizard), "frp" ("Verify your account"), "home", "lockscreen", "recovery" or "off"."""
+        return self.phone.screen
+
 
 class AndroidLab:
     def __init__(self, bus: VirtualUsbBus | None = None, tcp_host: str = "127.0.0.1") -> None:
@@ -136,12 +142,14 @@ class AndroidLab:
 
     def _usb_device(self, handle: LabAndroid, function: str) -> VirtualUsbDevice:
         prof, phone = handle.phone.profile, handle.phone
-        if function == "adb":
+        if function in ("adb", "recovery_adb"):
             usb = UsbAdbFunction(self.loop)
             conn = AdbdConnection(phone, usb.read_exactly, usb.device_write, usb.disconnect)
             handle._conns.add(usb.disconnect)
             self.loop.create_task(conn.run())
-            iface, pid, fn = ADB_IFACE, prof.product_id, usb
+            # Recovery enumerates with its own product id (as fastboot and MTP modes do).
+            pid = prof.product_id if function == "adb" else prof.product_id ^ 0x0002
+            iface, fn = ADB_IFACE, usb
         else:
             iface, pid, fn = MTP_IFACE, prof.product_id ^ 0x0001, PassiveUsbFunction()
         return VirtualUsbDevice(

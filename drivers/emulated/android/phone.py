@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import secrets
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -38,8 +39,18 @@ class PhoneState:
         self.debugging = profile.debugging
         self.sim = profile.sim
         self.authorized_keys: set[str] = set()
+        self.lock_screen = profile.lock_screen
+        self.preloads = profile.preloads  # third-party, installer=null, survive a reset
+        self.boot_count = profile.boot_count
+        self.android_id = secrets.token_hex(8)  # 64 bits, as SettingsProvider makes it
+        self.test_harness = False  # persist.sys.test_harness
+        self.frp_locked = False  # "Verify your account" after an untrusted reset
 
-    def factory_state(self) -> None:
+    def factory_state(self, *, trusted: bool) -> None:
+        """What a wipe of /data leaves. ``trusted``: started by the OS itself (Test Harness,
+        Settings), which does not arm factory-reset protection; a recovery wipe does when a
+        Google account was signed in."""
+        self.frp_locked = not trusted and "com.google" in self.accounts
         self.accounts = []
         self.device_owner = None
         self.users = 1
@@ -51,6 +62,20 @@ class PhoneState:
         self.setup_complete = False
         self.debugging = False  # developer options are gone after a reset
         self.authorized_keys = set()
+        self.lock_screen = "none"
+        self.boot_count = 0  # the settings database lives on /data; the next boot makes it 1
+        self.android_id = secrets.token_hex(8)  # a new one for the new user 0
+        self.test_harness = False
+
+    def test_harness_boot(self, keys: set[str]) -> None:
+        """TestHarnessModeService on the first boot after its reset: restore the ADB keys,
+        mark the device provisioned and setup complete, disable the lock screen, enable ADB
+        and set persist.sys.test_harness (AOSP TestHarnessModeService.java)."""
+        self.authorized_keys = set(keys)
+        self.setup_complete = True
+        self.debugging = True
+        self.lock_screen = "none"
+        self.test_harness = True
 
     def properties(self) -> dict[str, str]:
         p = self.profile
@@ -72,6 +97,8 @@ class PhoneState:
             "sys.boot_completed": "1",
             "persist.sys.usb.config": "mtp,adb" if self.debugging else "mtp",
         }
+        if self.test_harness:
+            props["persist.sys.test_harness"] = "1"
         if encrypted:
             props["ro.crypto.type"] = p.encryption
         return props
@@ -82,12 +109,20 @@ class PhoneState:
             ("secure", "user_setup_complete"): done,
             ("global", "device_provisioned"): done,
             ("global", "adb_enabled"): "1" if self.debugging else "0",
+            ("global", "boot_count"): str(self.boot_count),
+            ("secure", "android_id"): self.android_id,
             ("global", "device_name"): self.device_name,
             ("secure", "bluetooth_name"): self.device_name,
         }
 
     def request_factory_reset(self) -> None:
-        self._phone.loop.call_soon(self._phone.start_wipe)
+        """FACTORY_RESET broadcast accepted (userdebug/eng builds only in this lab)."""
+        # As with reboot: the reply leaves before the phone goes down.
+        self._phone.loop.call_later(0.05, self._phone.start_wipe, "broadcast")
+
+    def request_test_harness(self) -> None:
+        """`cmd testharness enable` succeeded: keys stored, factory reset on its way."""
+        self._phone.loop.call_later(0.05, self._phone.start_wipe, "test_harness")
 
 
 class EmulatedAndroid:
@@ -111,6 +146,9 @@ class EmulatedAndroid:
         self._listeners: list[Callable[[EmulatedAndroid], None]] = []
         self._pending_prompts: list[asyncio.Future[bool]] = []
         self.technician = Technician(self)
+        if profile.auto_technician and (not profile.debugging or profile.auth == "deny"):
+            # No ADB for the station: the technician follows its key-combination guidance.
+            loop.call_later(profile.guided_keys_after_s, self.technician.recovery_keys_now)
 
     # -- observers (bus, TCP listener) ------------------------------------------------------
     def subscribe(self, listener: Callable[[EmulatedAndroid], None]) -> None:
@@ -125,16 +163,34 @@ class EmulatedAndroid:
 
     @property
     def usb_function(self) -> str | None:
-        """What the phone presents on USB now: "adb", "mtp" or nothing."""
-        if not self.plugged or self.mode is not Mode.ANDROID:
+        """What the phone presents on USB now: "adb", "mtp", "recovery_adb" or nothing."""
+        if not self.plugged:
+            return None
+        if self.mode is Mode.RECOVERY:
+            # Some stock recoveries run adbd ("adb devices" shows them as recovery or
+            # unauthorized); most show nothing at all.
+            return "recovery_adb" if self.profile.recovery_adb else None
+        if self.mode is not Mode.ANDROID:
             return None
         return "adb" if self.state.debugging else "mtp"
+
+    @property
+    def screen(self) -> str:
+        """What a person looking at the phone sees: "off", "recovery", "welcome" (setup
+        wizard), "frp" ("Verify your account"), "lockscreen" or "home"."""
+        if self.mode is Mode.OFF:
+            return "off"
+        if self.mode is Mode.RECOVERY:
+            return "recovery"
+        if not self.state.setup_complete:
+            return "frp" if self.state.frp_locked else "welcome"
+        return "lockscreen" if self.state.lock_screen != "none" else "home"
 
     # -- authorisation ----------------------------------------------------------------------
     async def ask_owner_to_allow(self, key_b64: str) -> bool:
         """The "Allow USB debugging?" dialog. The profile's owner answers after a moment."""
-        if self.profile.auth == "deny":
-            return False  # the dialog is dismissed: the host stays unauthorised
+        if self.profile.auth == "deny" or self.usb_function != "adb":
+            return False  # dismissed, or recovery's adbd, which has no dialog
         await asyncio.sleep(min(self.profile.technician_seconds, 0.2))
         if self.usb_function != "adb":
             return False
@@ -158,29 +214,44 @@ class EmulatedAndroid:
         self._changed()
 
     def _booted(self, mode: Mode) -> None:
+        if mode is Mode.ANDROID:
+            self.state.boot_count += 1
         self._go(mode)
         if mode is Mode.RECOVERY and self.profile.auto_technician:
             self.loop.call_later(self.profile.technician_seconds, self.technician.wipe_now)
 
-    def start_wipe(self) -> None:
-        self.log("wipe: started")
+    def start_wipe(self, how: str = "recovery") -> None:
+        """``how``: "recovery" (Wipe data/factory reset), "test_harness" or "broadcast"."""
+        if self.profile.fault == "ignores_reset":
+            self.log(f"wipe: {how} ignored")
+            if how == "recovery":
+                self.reboot("android")  # back to the owner's phone, untouched
+            return
+        self.log(f"wipe: started ({how})")
+        kept_keys = set(self.state.authorized_keys) if how == "test_harness" else set()
         self._go(Mode.OFF)
-        self.loop.call_later(self.profile.wipe_seconds, self._wiped)
+        self.loop.call_later(self.profile.wipe_seconds, self._wiped, how, kept_keys)
 
-    def _wiped(self) -> None:
+    def _wiped(self, how: str, kept_keys: set[str]) -> None:
         if self.profile.fault == "never_returns":
             self.log("wipe: boot loop")
             return  # stays off for good
         if self.profile.fault != "fake_reset":
-            self.state.factory_state()
+            self.state.factory_state(trusted=how != "recovery")
             self.resets += 1
         self.log("wipe: done")
-        self.loop.call_later(self.profile.boot_seconds, self._factory_booted)
+        self.loop.call_later(self.profile.boot_seconds, self._factory_booted, how, kept_keys)
 
-    def _factory_booted(self) -> None:
+    def _factory_booted(self, how: str, kept_keys: set[str]) -> None:
+        self.state.boot_count += 1
+        if how == "test_harness":
+            if self.profile.fault == "fake_reset":
+                self.state.test_harness = True  # a liar also sets the flag it knows we read
+            else:
+                self.state.test_harness_boot(kept_keys)
+        # Otherwise the setup wizard: USB debugging is off and cannot be switched on before
+        # setup is finished, so the phone shows MTP only.
         self._go(Mode.ANDROID)
-        if not self.state.debugging and self.profile.auto_technician:
-            self.loop.call_later(self.profile.technician_seconds, self.technician.enable_now)
 
 
 class Technician:
@@ -199,9 +270,27 @@ class Technician:
             self._phone.start_wipe()
 
     def enable_now(self) -> None:
-        if self._phone.mode is Mode.ANDROID and not self._phone.state.debugging:
+        """Developer options > USB debugging. Not reachable from the setup wizard: a phone
+        that has not finished setup stays as it is."""
+        state = self._phone.state
+        if self._phone.mode is Mode.ANDROID and state.setup_complete and not state.debugging:
             self._phone.log("technician: USB debugging enabled")
-            self._phone.state.debugging = True
+            state.debugging = True
+            self._phone._changed()
+
+    def recovery_keys_now(self) -> None:
+        """Power off, hold the recovery key combination: the phone boots into recovery."""
+        if self._phone.mode is Mode.ANDROID and self._phone.plugged:
+            self._phone.log("technician: recovery key combination")
+            self._phone.reboot("recovery")
+
+    def finish_setup_now(self) -> None:
+        """Skip through the setup wizard (sets user_setup_complete and device_provisioned);
+        an FRP-locked phone cannot get past "Verify your account"."""
+        state = self._phone.state
+        if self._phone.mode is Mode.ANDROID and not state.setup_complete and not state.frp_locked:
+            self._phone.log("technician: setup finished")
+            state.setup_complete = True
             self._phone._changed()
 
     # From any thread ----------------------------------------------------------------------
@@ -210,6 +299,18 @@ class Technician:
 
     def enable_usb_debugging(self) -> None:
         self._do(self.enable_now)
+
+    def finish_setup(self) -> None:
+        self._do(self.finish_setup_now)
+
+    def recovery_keys(self) -> None:
+        self._do(self.recovery_keys_now)
+
+    def set_screen_lock(self, kind: str) -> None:
+        def lock() -> None:
+            self._phone.state.lock_screen = kind
+
+        self._do(lock)
 
     def unplug(self) -> None:
         self._do(self._phone.unplug_now)

@@ -5,12 +5,23 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 PROFILE_PACKAGE = "drivers.emulated.profiles.android"
-FAULTS = ("unplug_mid_reset", "slow_replies", "garbled", "never_returns", "fake_reset")
+FAULTS = (
+    "unplug_mid_reset",
+    "slow_replies",
+    "garbled",
+    "never_returns",
+    "fake_reset",  # reboots as if reset but keeps everything (boot_count, android_id, data)
+    "ignores_reset",  # accepts every reset request and does nothing at all
+)
+LOCKS = ("none", "pin", "pattern", "password")
+# A capture: what a real phone printed for one base command, verbatim, and its exit status.
+Captured = dict[str, Any]
 
 
 @dataclass
@@ -47,12 +58,28 @@ class AndroidProfile:
     technician_seconds: float = 1.0
     fault: str | None = None
     slow_reply_seconds: float = 0.0
+    lock_screen: str = "none"  # the owner's screen lock: none | pin | pattern | password
+    # The OEM ships the persistent data block Test Harness Mode stores the ADB keys in.
+    test_harness: bool = True
+    preloads: int = 0  # carrier/OEM third-party apps that come back after every reset
+    boot_count: int = 143  # settings global boot_count before the station sees the phone
+    # Without ADB the station can only guide the technician's keys; the lab's technician
+    # presses them this long after the phone is plugged in (not zeroed by zero_delay, so the
+    # station has identified the phone first).
+    guided_keys_after_s: float = 3.0
+    recovery_adb: str | None = None  # recovery exposes ADB: None | "unauthorized"
+    # Base command -> what a real phone printed (string, or {stdout: ..., exit: N}).
+    captured: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.fault is not None and self.fault not in FAULTS:
             raise ValueError(f"profile {self.name}: unknown fault {self.fault!r}")
         if self.auth not in ("allow", "deny"):
             raise ValueError(f"profile {self.name}: auth must be allow or deny")
+        if self.lock_screen not in LOCKS:
+            raise ValueError(f"profile {self.name}: lock_screen must be one of {LOCKS}")
+        if self.build_type not in ("user", "userdebug", "eng"):
+            raise ValueError(f"profile {self.name}: build_type must be user, userdebug or eng")
 
     def with_overrides(self, **changes: Any) -> AndroidProfile:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -75,11 +102,32 @@ def load_profile(name: str) -> AndroidProfile:
         raise ValueError(
             f"no Android lab profile {name!r}; choose from {', '.join(profile_names())}"
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return _from_data(name, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def load_profile_file(path: Path) -> AndroidProfile:
+    """A profile from any YAML file; it may ``extends:`` a bundled profile by name.
+
+    A ``platform: android`` key (fleet files name their platform) is accepted and ignored.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a lab profile is a YAML mapping")
+    platform = data.pop("platform", "android")
+    if platform != "android":
+        raise ValueError(f"{path}: platform {platform!r} is not an Android profile")
+    return _from_data(path.stem, data)
+
+
+def _from_data(name: str, data: dict[str, Any]) -> AndroidProfile:
     base = data.pop("extends", None)
     if base:
         parent = dataclasses.asdict(load_profile(base))
         parent.update(data)
         data = parent
     data["name"] = name
+    known = {f.name for f in dataclasses.fields(AndroidProfile)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"profile {name}: unknown keys {', '.join(unknown)}")
     return AndroidProfile(**data)

@@ -27,7 +27,8 @@ def run(state: PhoneState, command: str) -> Result:
     stages = [s.strip() for s in _split_pipes(command)]
     if not stages or not stages[0]:
         return "", 0
-    out, status = _simple(state, stages[0])
+    captured = _captured(state, stages[0])
+    out, status = captured if captured is not None else _simple(state, stages[0])
     for stage in stages[1:]:
         out, status = _filter(stage, out)
     return out, status
@@ -82,6 +83,32 @@ def _filter(stage: str, text: str) -> Result:
     return f"{SH}: {words[0] if words else ''}: inaccessible or not found\n", 127
 
 
+def _captured(state: PhoneState, stage: str) -> Result | None:
+    """A real phone's answer from the profile's ``captured:`` map, if it has one."""
+    captures = state.profile.captured
+    if not captures:
+        return None
+    words = _words(stage)
+    base = " ".join(words)
+    if base in captures:
+        return _capture_result(captures[base])
+    if words[:1] == ["getprop"] and len(words) == 2 and "getprop" in captures:
+        # `getprop NAME` answers from a captured full `getprop` listing.
+        listing, _ = _capture_result(captures["getprop"])
+        for line in listing.splitlines():
+            match = re.fullmatch(r"\[(.+?)\]: \[(.*)\]", line.strip())
+            if match and match.group(1) == words[1]:
+                return f"{match.group(2)}\n", 0
+        return "\n", 0
+    return None
+
+
+def _capture_result(capture: object) -> Result:
+    if isinstance(capture, dict):
+        return str(capture.get("stdout", "")), int(capture.get("exit", 0))
+    return str(capture), 0
+
+
 def _simple(state: PhoneState, stage: str) -> Result:
     words = _words(stage)
     if words == ["\x00syntax"]:
@@ -114,13 +141,17 @@ def _settings(state: PhoneState, args: list[str]) -> Result:
 
 def _dumpsys(state: PhoneState, args: list[str]) -> Result:
     if args == ["account"]:
-        lines = ["User UserInfo{0:Owner:c13} (user 0):", f"  Accounts: {len(state.accounts)}"]
-        for i, kind in enumerate(state.accounts):
-            # The name is personal data: it is what a careless tool would copy off the phone.
-            name = owner.account_name(kind, state.accounts[:i].count(kind))
-            lines.append(f"    Account {{name={name}, type={kind}}}")
-        lines += ["", "  Active Sessions: 0"]
-        return "\n".join(lines) + "\n", 0
+        return _dumpsys_account(state), 0
+    if args == ["device_policy"]:
+        return _dumpsys_device_policy(state), 0
+    if args == ["lock_settings"]:
+        credential = {"none": "None", "pin": "Pin", "pattern": "Pattern", "password": "Password"}
+        return (
+            "Current lock settings service state:\n\nUser State:\n  User 0\n"
+            f"    Quality: 0\n    CredentialType: {credential[state.lock_screen]}\n"
+            "    SeparateChallenge: false\n    Metrics: unknown\n\n",
+            0,
+        )
     if args == ["battery"]:
         p = state.profile
         return (
@@ -133,12 +164,109 @@ def _dumpsys(state: PhoneState, args: list[str]) -> Result:
     return f"Can't find service: {args[0] if args else ''}\n", 0
 
 
+# Authenticators every phone with Google services registers, with or without accounts
+# (RegisteredServicesCache in AccountManagerService's dump; see tests/fixtures/real/android).
+AUTHENTICATORS = (
+    (
+        "com.google.android.gm.pop3",
+        "com.google.android.gm/com.android.email.service.Pop3AuthenticatorService",
+        10174,
+    ),
+    (
+        "com.google",
+        "com.google.android.gms/com.google.android.gms.auth.account.authenticator."
+        "GoogleAccountAuthenticatorService",
+        10219,
+    ),
+    (
+        "com.google.android.gm.exchange",
+        "com.google.android.gm/com.android.email.service.EasAuthenticatorService",
+        10174,
+    ),
+)
+
+
+def _dumpsys_account(state: PhoneState) -> str:
+    lines = ["User UserInfo{0:Owner:c13}:", f"  Accounts: {len(state.accounts)}"]
+    for i, kind in enumerate(state.accounts):
+        # The name is personal data: it is what a careless tool would copy off the phone.
+        name = owner.account_name(kind, state.accounts[:i].count(kind))
+        lines.append(f"    Account {{name={name}, type={kind}}}")
+    lines += [
+        "  ",
+        "  AccountId, Action_Type, timestamp, UID, TableName, Key",
+        "  Accounts History",
+        "  ",
+        "  Active Sessions: 0",
+        "  ",
+        f"  RegisteredServicesCache: {len(AUTHENTICATORS)} services",
+    ]
+    lines += [
+        f"    ServiceInfo: AuthenticatorDescription {{type={kind}}}, ComponentInfo{{{comp}}}, "
+        f"uid {uid}"
+        for kind, comp, uid in AUTHENTICATORS
+    ]
+    lines += ["  ", "  Account visibility:"]
+    return "\n".join(lines) + "\n"
+
+
+def _dumpsys_device_policy(state: PhoneState) -> str:
+    """The owners part of DevicePolicyManagerService's dump (Owners.dump in AOSP)."""
+    lines = ["Current Device Policy Manager state:"]
+    if state.device_owner:
+        package = state.device_owner.split("/", 1)[0]
+        lines += [
+            "  Device Owner: ",
+            f"    admin=ComponentInfo{{{state.device_owner}}}",
+            "    name=",
+            f"    package={package}",
+            "    User ID: 0",
+        ]
+    lines += ["", "  Enabled Device Admins (User 0, provisioningState: 3):"]
+    return "\n".join(lines) + "\n"
+
+
+# What `dpm` printed before Android 12 for a subcommand it does not know: BaseCommand prints
+# the usage and "Error: <message>" (AOSP cmds/dpm Dpm.java, Android 10).
+DPM_USAGE_Q = (
+    "usage: dpm [subcommand] [options]\n"
+    "usage: dpm set-active-admin [ --user <USER_ID> | current ] <COMPONENT>\n"
+    "usage: dpm set-device-owner [ --user <USER_ID> | current *EXPERIMENTAL* ] "
+    "[ --name <NAME> ] <COMPONENT>\n"
+    "usage: dpm set-profile-owner [ --user <USER_ID> | current ] [ --name <NAME> ] "
+    "<COMPONENT>\n"
+    "usage: dpm remove-active-admin [ --user <USER_ID> | current ] [ --name <NAME> ] "
+    "<COMPONENT>\n"
+)
+
+
 def _dpm(state: PhoneState, args: list[str]) -> Result:
+    if state.profile.sdk < 31:
+        # `list-owners` arrived with Android 12 (DevicePolicyManagerServiceShellCommand).
+        command = args[0] if args else ""
+        return f"{DPM_USAGE_Q}\nError: unknown command '{command}'\n", 1
     if args == ["list-owners"]:
         if state.device_owner:
             return f"1 owner:\nUser  0: admin={state.device_owner},DeviceOwner\n", 0
         return "no owners\n", 0
-    return "Error: unknown command\n", 255
+    return f"Unknown command: {args[0] if args else ''}\n", 255
+
+
+def _cmd(state: PhoneState, args: list[str]) -> Result:
+    if args[:1] != ["testharness"]:
+        return f"cmd: Can't find service: {args[0] if args else ''}\n", 20
+    if state.profile.sdk < 29:
+        # TestHarnessModeService arrived with Android 10.
+        return "cmd: Can't find service: testharness\n", 20
+    if args[1:] != ["enable"]:
+        return "Test Harness Mode commands:\n  help\n  enable|restore\n", 255
+    # AOSP TestHarnessModeService.TestHarnessModeShellCommand, in this order.
+    if state.lock_screen != "none":
+        return "Test Harness Mode cannot be enabled if there is a lock screen\n", 2
+    if not state.profile.test_harness:
+        return "Failed to enable Test Harness Mode\n", 1
+    state.request_test_harness()
+    return "", 0
 
 
 def _pm(state: PhoneState, args: list[str]) -> Result:
@@ -153,10 +281,13 @@ def _pm(state: PhoneState, args: list[str]) -> Result:
             "com.android.systemui",
             "com.google.android.gms",
         ]
-        if "-3" in args:
-            return "".join(f"package:com.example.app{i}\n" for i in range(state.apps)), 0
-        names = system + [f"com.example.app{i}" for i in range(state.apps)]
-        return "".join(f"package:{n}\n" for n in names), 0
+        # Installed from the store by the owner, and preloads the system installed itself.
+        third = [(f"com.example.app{i}", "com.android.vending") for i in range(state.apps)]
+        third += [(f"com.carrier.preload{i}", "null") for i in range(state.preloads)]
+        listed = third if "-3" in args else [(n, "null") for n in system] + third
+        if "-i" in args:
+            return "".join(f"package:{n}  installer={i}\n" for n, i in listed), 0
+        return "".join(f"package:{n}\n" for n, _ in listed), 0
     return "Error: unknown command\n", 255
 
 
@@ -207,16 +338,16 @@ def _df(state: PhoneState, args: list[str]) -> Result:
 
 def _am(state: PhoneState, args: list[str]) -> Result:
     if args[:1] == ["broadcast"] and "android.intent.action.FACTORY_RESET" in args:
-        intent = "Broadcasting: Intent { act=android.intent.action.FACTORY_RESET flg=0x400000 }\n"
+        intent = (
+            "Broadcasting: Intent { act=android.intent.action.FACTORY_RESET flg=0x400000 "
+            "pkg=android }\n"
+        )
+        # FACTORY_RESET is not a protected broadcast, so `am` delivers it and reports
+        # result=0 either way; MasterClearReceiver wants MASTER_CLEAR, which the shell user
+        # lacks, so on a user build nothing happens. Only userdebug/eng builds reset here.
         if state.profile.build_type in ("userdebug", "eng"):
             state.request_factory_reset()
-            return intent + "Broadcast completed: result=0\n", 0
-        return (
-            intent + "Exception occurred while executing 'broadcast':\n"
-            "java.lang.SecurityException: Permission Denial: not allowed to send broadcast "
-            "android.intent.action.FACTORY_RESET from pid=7714, uid=2000\n",
-            255,
-        )
+        return intent + "Broadcast completed: result=0\n", 0
     return "Error: unknown or unsupported am command\n", 255
 
 
@@ -282,6 +413,7 @@ COMMANDS: dict[str, Callable[[PhoneState, list[str]], Result]] = {
     "ls": _ls,
     "df": _df,
     "am": _am,
+    "cmd": _cmd,
     "content": _content,
     "recovery": _recovery,
     "id": _id,
