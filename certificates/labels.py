@@ -43,6 +43,25 @@ L: dict[str, tuple[str, str]] = {
     "blockers": ("Sperrer kontrollert", "Blockers checked"),
     "evidence_digest": ("Bevissammendrag (SHA-256)", "Evidence digest (SHA-256)"),
     "customer": ("Kunde (org.nr.)", "Customer (org. no.)"),
+    "verification_level": ("Verifiseringsnivå", "Verification level"),
+    "level_readback": (
+        "Avlest: stasjonen leste fabrikktilstanden fra telefonen",
+        "Read back: the station read the factory state from the phone",
+    ),
+    "level_attested": (
+        "Bekreftet: stasjonen så telefonen starte på nytt som ny enhet; teknikeren bekreftet "
+        "skjermen",
+        "Attested: the station saw the phone restart as a new device; the technician confirmed "
+        "its screen",
+    ),
+    "activation_lock": ("Eierlås (aktiveringslås / FRP)", "Owner lock (Activation Lock / FRP)"),
+    "lock_not_locked": ("ikke låst", "not locked"),
+    "lock_locked": ("LÅST til tidligere eier", "LOCKED to the previous owner"),
+    "lock_unknown": ("ukjent", "unknown"),
+    "lock_not_read": ("ikke lest på denne ruten", "not read on this route"),
+    "reuse": ("Gjenbruk", "Reuse"),
+    "reuse_yes": ("kan gjenbrukes", "reusable"),
+    "reuse_parts": ("KUN DELER – låst til tidligere eier", "PARTS ONLY – locked to previous owner"),
     # Sanitisation
     "method_type": ("Metodetype", "Method type"),
     "method_used": ("Metode brukt", "Method used"),

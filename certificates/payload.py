@@ -94,6 +94,13 @@ class MobileFacts:
     udid: str = ""
     blockers: tuple[BlockerResult, ...] = ()
     evidence_digest: str = ""  # SHA-256 of the canonical evidence record
+    # How the phone was reset and how the station knows (codes; the page prints them in words):
+    reset_route: str = ""  # e.g. test_harness, guided_recovery, mobilebackup2, mcinstall
+    verification_level: str = ""  # readback | attested
+    attested_by: str = ""  # the technician who confirmed the screen (attested only)
+    activation_lock: str = ""  # not_locked | locked | unknown; "" where the route cannot tell
+    activation_lock_reason: str = ""
+    reusable: bool = True  # False: erased, but locked to its owner: recycle as parts only
 
 
 @dataclass(frozen=True)

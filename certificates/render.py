@@ -208,6 +208,24 @@ def _blockers(p: CertificatePayload) -> str:
     return "; ".join(f"{b.code} ({b.message}): {state[b.cleared]}" for b in p.mobile.blockers)
 
 
+def _level(p: CertificatePayload) -> str:
+    mob = p.mobile
+    if not mob.verification_level:
+        return ""
+    text = "{} / {}".format(*L[f"level_{mob.verification_level}"])
+    return f"{text} ({mob.attested_by})" if mob.attested_by else text
+
+
+def _owner_lock(p: CertificatePayload) -> str:
+    mob = p.mobile
+    words = "{} / {}".format(*L[f"lock_{mob.activation_lock or 'not_read'}"])
+    return f"{words}: {mob.activation_lock_reason}" if mob.activation_lock_reason else words
+
+
+def _reuse(p: CertificatePayload) -> str:
+    return "{} / {}".format(*L["reuse_yes" if p.mobile.reusable else "reuse_parts"])
+
+
 def _joined(*parts: str) -> str:
     return ", ".join(x for x in parts if x)
 
@@ -251,6 +269,9 @@ def _items(cert: SignedCertificate) -> list[_Item]:
         _Row("method_details", s.method_details, lines=2, flexible=True),
         _Row("tool", f"{s.tool} {s.tool_version}"),
         _Row("verification_method", s.verification_method, lines=2, flexible=True),
+        _Row("verification_level", _level(p), lines=2, flexible=True),
+        _Row("activation_lock", _owner_lock(p), lines=2, flexible=True),
+        _Row("reuse", _reuse(p)),
         _Row("post_classification", s.post_classification),
         _Row("notes", s.notes, lines=2, flexible=True),
         _Section("s_destination"),

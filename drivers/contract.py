@@ -97,6 +97,33 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+class VerificationLevel(StrEnum):
+    """How the station knows the phone was erased; the certificate prints which."""
+
+    # The station read the factory state back from the phone itself (ADB with the key Test
+    # Harness Mode preserved; lockdown at the iOS Setup Assistant).
+    READBACK = "readback"
+    # The station saw the phone leave the bus and come back as a new, unauthorised device, and
+    # a named technician confirmed what its screen showed.
+    ATTESTED = "attested"
+
+
+class ActivationLock(StrEnum):
+    """The owner lock a phone carries after the erase (iOS Activation Lock; Android FRP)."""
+
+    NOT_LOCKED = "not_locked"
+    LOCKED = "locked"
+    UNKNOWN = "unknown"  # no conclusive signal: never shown or treated as not locked
+
+
+class ScreenSeen(StrEnum):
+    """What a technician reports the phone's screen shows after a guided reset."""
+
+    WELCOME = "welcome"  # the setup wizard's first screen: erased and not locked
+    OWNER_LOCK = "owner_lock"  # "Verify your account" (FRP) / Activation Lock: locked to an owner
+    OTHER = "other"  # the owner's home or lock screen, an error, a boot loop: not erased
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
     outcome: Outcome
@@ -104,6 +131,11 @@ class VerifyResult:
     evidence: tuple[EvidenceItem, ...]
     erasure_class: str = "purge"  # NIST SP 800-88: "purge" (crypto erase) or "clear"
     reusable: bool = True  # False e.g. when an iPhone came back activation-locked
+    level: VerificationLevel | None = None  # set whenever outcome is VERIFIED
+    activation_lock: ActivationLock | None = None  # None: the platform/route does not say
+    activation_lock_reason: str = ""  # why LOCKED or UNKNOWN, for the certificate
+    # Erased but locked to its owner (FRP "Verify your account"): goes back to the customer.
+    quarantine: bool = False
 
 
 class DriverError(Exception):
@@ -119,12 +151,23 @@ class GarbledReply(DriverError):
 
 
 Progress = Callable[[str], Awaitable[None] | None]
+# Ask the technician to look at the phone and say what its screen shows. The application
+# records the answer under the technician's name before it returns; the question names the
+# screens to tell apart ("Welcome" / "Verify your account" / anything else).
+Attest = Callable[[str], Awaitable[ScreenSeen]]
 
 
 class PhoneDriver(Protocol):
-    """One attached phone. Every method sends only allow-listed requests."""
+    """One attached phone. Every method sends only allow-listed requests.
+
+    After ``erase`` a driver names what it did: ``route`` is a stable code (e.g.
+    "test_harness", "guided_recovery", "mobilebackup2", "mcinstall") and ``method_used`` the
+    words for the certificate.
+    """
 
     platform: Platform
+    route: str
+    method_used: str
 
     async def identify(self) -> tuple[DeviceFacts, list[EvidenceItem]]: ...
 
@@ -134,4 +177,6 @@ class PhoneDriver(Protocol):
 
     async def wait_for_return(self, timeout_s: float, progress: Progress) -> list[EvidenceItem]: ...
 
-    async def verify(self, progress: Progress | None = None) -> VerifyResult: ...
+    async def verify(
+        self, progress: Progress | None = None, attest: Attest | None = None
+    ) -> VerifyResult: ...

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from drivers.contract import (
+    ActivationLock,
+    Attest,
     Blocker,
     DeviceFacts,
     DeviceGone,
@@ -19,6 +21,7 @@ from drivers.contract import (
     Outcome,
     PhoneDriver,
     Progress,
+    VerificationLevel,
 )
 
 Confirm = Callable[[DeviceFacts, list[Blocker]], Awaitable[bool]]
@@ -37,6 +40,11 @@ class PipelineResult:
     erasure_class: str | None = None
     reusable: bool = True
     method: str = ""
+    route: str = ""  # the driver's reset route code, e.g. "test_harness"
+    level: VerificationLevel | None = None
+    activation_lock: ActivationLock | None = None
+    activation_lock_reason: str = ""
+    quarantine: bool = False  # erased but locked to its owner: back to the customer
     stage: str = ""  # where it ended: identify, blockers, erase, wait, verify
 
     @property
@@ -51,6 +59,7 @@ async def wipe_phone(
     confirm: Confirm | None = None,
     return_timeout_s: float = 900.0,
     on_stage: StageHook | None = None,
+    attest: Attest | None = None,
 ) -> PipelineResult:
     result = PipelineResult(None, "")
 
@@ -78,10 +87,11 @@ async def wipe_phone(
         await stage("erase")
         result.evidence += await driver.erase(progress)
         result.method = str(getattr(driver, "method_used", ""))
+        result.route = str(getattr(driver, "route", ""))
         await stage("wait")
         result.evidence += await driver.wait_for_return(return_timeout_s, progress)
         await stage("verify")
-        verified = await driver.verify(progress)
+        verified = await driver.verify(progress, attest)
     except DeviceGone as exc:
         result.outcome, result.reason = Outcome.INTERRUPTED, f"{result.stage}: {exc}"
         return result
@@ -94,4 +104,17 @@ async def wipe_phone(
     result.evidence += verified.evidence
     result.outcome, result.reason = verified.outcome, verified.reason
     result.erasure_class, result.reusable = verified.erasure_class, verified.reusable
+    result.activation_lock = verified.activation_lock
+    result.activation_lock_reason = verified.activation_lock_reason
+    result.quarantine = verified.quarantine
+    # Some drivers settle the route only while verifying (a guided reset the technician did).
+    result.route = str(getattr(driver, "route", "")) or result.route
+    result.method = str(getattr(driver, "method_used", "")) or result.method
+    if verified.outcome is Outcome.VERIFIED:
+        if verified.level is None:
+            # A certificate never claims more than the station saw: no level, no verification.
+            result.outcome = Outcome.FAILED
+            result.reason = "the driver did not say how the erasure was verified"
+            return result
+        result.level = verified.level
     return result

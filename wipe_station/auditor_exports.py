@@ -43,6 +43,10 @@ class CertificateRow:
     customer: str
     method: str
     erasure_class: str
+    route: str
+    verification_level: str  # readback | attested
+    activation_lock: str  # not_locked | locked | unknown | "" (not read on this route)
+    reusable: bool  # False: parts only
     batch: str
     digest: str
     signature: str
@@ -89,6 +93,10 @@ def _certificate_rows(
                 customer=cust.org_number if cust else "",
                 method=job.method if job else "",
                 erasure_class=(job.erasure_class or "") if job else "",
+                route=(job.route or "") if job else "",
+                verification_level=(job.verification_level or "") if job else "",
+                activation_lock=(job.activation_lock or "") if job else "",
+                reusable=job.reusable is not False if job else True,
                 batch=batch.code if batch else "",
                 digest=cert.digest,
                 signature=cert.signature,

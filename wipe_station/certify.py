@@ -25,10 +25,11 @@ from certificates.payload import (
     Validation,
 )
 from certificates.signing import SignedCertificate, sign
+from drivers.contract import VerificationLevel
 from wipe_station import __version__, settings
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
-from wipe_station.db.models import Certificate, Device, WipeJob
+from wipe_station.db.models import Certificate, Device, Operator, WipeJob
 from wipe_station.db.models import Customer as CustomerRow
 from wipe_station.errors import StationError
 from wipe_station.evidence import evidence_digest, job_evidence
@@ -75,6 +76,56 @@ def issue_certificate(ctx: StationContext, job_id: int, actor: audit.Actor) -> C
                 f"{device.serial}: only a verified erasure gets a certificate "
                 f"(job outcome {job.outcome or 'open'}, device {device.state})"
             )
+        if held_for_supervisor(session, job):
+            raise StationError(
+                f"{device.serial}: an attested erasure waits for a supervisor's release "
+                "(setting erasure.attested = hold): wipe-station certificate release "
+                f"{device.serial}"
+            )
+        return _issue(ctx, session, job, device, actor)
+
+
+def held_for_supervisor(session: Session, job: WipeJob) -> bool:
+    """An attested erasure is certified only after a supervisor's release when the depot's
+    setting says so; a read-back erasure never waits."""
+    return (
+        job.verification_level == VerificationLevel.ATTESTED
+        and job.released_by is None
+        and settings.get(session, "erasure.attested") == "hold"
+    )
+
+
+def release_attested(ctx: StationContext, serial: str, actor: audit.Actor) -> Certificate:
+    """A supervisor releases a held attested erasure; the certificate is issued at once."""
+    with ctx.session() as session:
+        device = session.exec(
+            select(Device)
+            .where(Device.serial == serial, Device.state == DeviceState.VERIFIED.value)
+            .order_by(col(Device.id).desc())
+        ).first()
+        if device is None:
+            raise StationError(f"{serial}: no verified phone with this serial waits for release")
+        job = session.exec(
+            select(WipeJob)
+            .where(WipeJob.device_id == device.id, WipeJob.outcome == "verified")
+            .order_by(col(WipeJob.id).desc())
+        ).first()
+        if job is None or not held_for_supervisor(session, job):
+            raise StationError(f"{serial}: its erasure is not held for a supervisor")
+        if job.attested_by is not None and job.attested_by == actor.operator_id:
+            raise StationError(
+                f"{serial}: the technician who confirmed the screen cannot also release it"
+            )
+        job.released_by = actor.operator_id
+        session.add(job)
+        audit.append(
+            session,
+            ctx.identity,
+            actor,
+            "erasure.released",
+            {"job": job.id, "level": job.verification_level},
+            device_id=device.id,
+        )
         return _issue(ctx, session, job, device, actor)
 
 
@@ -103,6 +154,7 @@ def _issue(
         phone=settings.get(session, "depot.phone"),
     )
     verify_checks = sorted({e.check for e in evidence if e.step == "verify"})
+    attester = session.get(Operator, job.attested_by) if job.attested_by else None
     payload = CertificatePayload(
         number=number,
         issued_at=iso(now),
@@ -125,8 +177,7 @@ def _issue(
             method_details=METHOD_DETAILS.get(device.platform, ""),
             tool="Wipe Station",
             tool_version=__version__,
-            verification_method="Post-erasure inspection of the returned phone: "
-            + ", ".join(verify_checks),
+            verification_method=_verification_method(job, verify_checks),
             post_classification="Unclassified (no user data)",
             notes="Emulated lab phone: not a real erasure" if device.emulated else "",
         ),
@@ -148,6 +199,12 @@ def _issue(
                 if e.step == "blockers"
             ),
             evidence_digest=digest,
+            reset_route=job.route or "",
+            verification_level=job.verification_level or "",
+            attested_by=attester.name if attester else "",
+            activation_lock=job.activation_lock or "",
+            activation_lock_reason=job.activation_lock_reason or "",
+            reusable=job.reusable is not False,
         ),
         audit=AuditAnchor(station=ctx.station_id, seq=event.seq, event_hash=event.hash),
         customer=Customer(name=customer.name, org_number=customer.org_number) if customer else None,
@@ -172,6 +229,16 @@ def _issue(
         session, ctx.identity, actor, device, DeviceState.CERTIFIED, extra={"number": number}
     )
     return cert
+
+
+def _verification_method(job: WipeJob, checks: list[str]) -> str:
+    if job.verification_level == VerificationLevel.ATTESTED:
+        return (
+            "Attested: the station saw the phone leave the USB bus and return as a new, "
+            "unauthorised device; the technician confirmed the setup screen. Checks: "
+            + ", ".join(checks)
+        )
+    return "Read back from the returned phone: " + ", ".join(checks)
 
 
 def issued_between(stmt: Any, start: date | None, end: date | None) -> Any:

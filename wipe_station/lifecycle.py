@@ -41,7 +41,8 @@ TRANSITIONS: dict[DeviceState, frozenset[DeviceState]] = {
     S.BLOCKED: frozenset({S.DETECTED, S.BLOCKED, S.QUARANTINED}),
     S.WIPING: frozenset({S.REBOOTING, S.FAILED, S.INTERRUPTED}),
     S.REBOOTING: frozenset({S.VERIFYING, S.FAILED, S.INTERRUPTED}),
-    S.VERIFYING: frozenset({S.VERIFIED, S.FAILED, S.INTERRUPTED}),
+    # Quarantine from verifying: erased, but the technician saw it locked to its owner (FRP).
+    S.VERIFYING: frozenset({S.VERIFIED, S.FAILED, S.INTERRUPTED, S.QUARANTINED}),
     S.VERIFIED: frozenset({S.CERTIFIED, S.QUARANTINED}),
     S.CERTIFIED: frozenset({S.IN_BATCH, S.QUARANTINED}),
     S.IN_BATCH: frozenset({S.CERTIFIED, S.HANDED_OVER}),

@@ -17,7 +17,7 @@ from certificates.report import CountRow, EmployerReport, shown_count
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.customers import normalise_org_number
-from wipe_station.db.models import Customer, Device
+from wipe_station.db.models import Certificate, Customer, Device, WipeJob
 from wipe_station.errors import StationError
 from wipe_station.lifecycle import DeviceState
 from wipe_station.timeutil import utcnow
@@ -34,6 +34,19 @@ OUTCOMES: dict[DeviceState, str] = {
     S.QUARANTINED: "Satt til side / Set aside (quarantine)",
 }
 IN_PROGRESS = "Under arbeid / In progress"
+# Certified phones are counted by how the erasure was verified (see drivers.contract).
+LEVELS = {
+    "readback": "avlest fra telefonen / read back from the phone",
+    "attested": "bekreftet av tekniker / attested by the technician",
+}
+CERTIFIED_STATES = {S.CERTIFIED, S.IN_BATCH, S.HANDED_OVER}
+
+
+def _outcome(state: str, level: str | None) -> str:
+    label = OUTCOMES.get(S(state), IN_PROGRESS)
+    if S(state) in CERTIFIED_STATES and level in LEVELS:
+        return f"{label} ({LEVELS[level]})"
+    return label
 
 
 def customer_report(
@@ -48,7 +61,15 @@ def customer_report(
         if cust is None:
             raise StationError(f"no customer {number}")
         rows = s.exec(
-            select(Device.created_at, Device.manufacturer, Device.model, Device.state)
+            select(
+                Device.created_at,
+                Device.manufacturer,
+                Device.model,
+                Device.state,
+                WipeJob.verification_level,
+            )
+            .outerjoin(Certificate, col(Certificate.device_id) == Device.id)
+            .outerjoin(WipeJob, col(WipeJob.id) == Certificate.job_id)
             .where(Device.customer_id == cust.id)
             .where(col(Device.created_at) >= datetime.combine(start, time(), UTC))
             .where(col(Device.created_at) <= datetime.combine(end, time.max, UTC))
@@ -56,10 +77,10 @@ def customer_report(
         months: Counter[str] = Counter()
         models: Counter[str] = Counter()
         outcomes: Counter[str] = Counter()
-        for created, make, model, state in rows:
+        for created, make, model, state, level in rows:
             months[created.strftime("%Y-%m")] += 1
             models[f"{make} {model}".strip() or "?"] += 1
-            outcomes[OUTCOMES.get(S(state), IN_PROGRESS)] += 1
+            outcomes[_outcome(state, level)] += 1
         audit.append(
             s,
             ctx.identity,

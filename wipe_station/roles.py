@@ -30,6 +30,7 @@ class Permission(StrEnum):
     RETENTION = "retention"
     PRIVACY_EXPORT = "privacy_export"
     RELEASE_QUARANTINE = "release_quarantine"
+    RELEASE_ERASURE = "release_erasure"  # certify an attested erasure held for a supervisor
     SETTINGS = "settings"
 
 

@@ -21,6 +21,9 @@ DEFAULTS: dict[str, str] = {
     "retention.personal_months": "6",
     "retention.accounting_years": "5",
     "ui.idle_minutes": "10",
+    # Attested erasures (guided recovery: the technician confirmed the screen) are certified at
+    # once ("certify") or wait for a supervisor's `certificate release` ("hold").
+    "erasure.attested": "certify",
 }
 
 

@@ -49,6 +49,7 @@ MATRIX: dict[str, tuple[list[str], Permission]] = {
     "certificate list": ([], P.PRINT_CERTIFICATES),
     "certificate export": (["WS-NONE", "-o", "{tmp}/c.pdf"], P.PRINT_CERTIFICATES),
     "certificate batch": (["-o", "{tmp}/all.pdf"], P.PRINT_CERTIFICATES),
+    "certificate release": (["SER1"], P.RELEASE_ERASURE),
     "retention run": (["--dry-run"], P.RETENTION),
     "privacy export": (["--phone", "+4791234567", "-o", "{tmp}/p.json"], P.PRIVACY_EXPORT),
     "settings list": ([], P.SETTINGS),

@@ -131,6 +131,19 @@ def batch(
     click.echo(f"wrote {len(rows)} certificates to {output}")
 
 
+@certificate.command("release")
+@click.argument("serial")
+@pass_runtime
+def release(rt: Runtime, serial: str) -> None:
+    """Release a held attested erasure (setting erasure.attested = hold) and certify it."""
+    from wipe_station.certify import release_attested
+    from wipe_station.operators import actor_of
+
+    op = rt.operator(Permission.RELEASE_ERASURE)
+    cert = release_attested(rt.station(), serial, actor_of(op))
+    click.echo(f"released and certified: {cert.number}")
+
+
 @certificate.command("verify")
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 
@@ -14,16 +15,61 @@ from wipe_station.paths import APP_NAME
 
 
 @click.command()
-@click.option("--phones", type=click.IntRange(1, 256), default=12, show_default=True)
+@click.option(
+    "--phones",
+    type=click.IntRange(1, 256),
+    default=12,
+    show_default=True,
+    help="How many lab phones in the bundled mixed fleet.",
+)
 @click.option("--headless", is_flag=True, help="No UI: run the fleet through and print a summary.")
 @click.option("--clean-only", is_flag=True, help="Only clean phones (benchmarks).")
 @click.option("--real-delays", is_flag=True, help="Phones take their profile's time to reset.")
+@click.option(
+    "--fleet",
+    "fleet_flag",
+    is_flag=True,
+    help="Run exactly the lab profile files given as arguments (Android or iOS; a file may "
+    "`extends:` a bundled profile by name) instead of the bundled mix.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="With --headless: print one JSON document (every phone and a summary) on stdout.",
+)
+@click.argument(
+    "profile_files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @pass_runtime
-def demo(rt: Runtime, phones: int, headless: bool, clean_only: bool, real_delays: bool) -> None:
-    """Erase and certify a mixed fleet of emulated Android phones and iPhones."""
+def demo(
+    rt: Runtime,
+    phones: int,
+    headless: bool,
+    clean_only: bool,
+    real_delays: bool,
+    fleet_flag: bool,
+    as_json: bool,
+    profile_files: tuple[Path, ...],
+) -> None:
+    """Erase and certify a fleet of emulated Android phones and iPhones.
+
+    \b
+    wipe-station demo                                  the station UI on a mixed lab fleet
+    wipe-station demo --headless --phones 64           the same fleet without a UI
+    wipe-station demo --headless --fleet a.yaml b.yaml --json
+    """
     from wipe_station.operators import actor_of
     from wipe_station.orchestrator.demo_home import demo_operator, refuse_real_erasures
+    from wipe_station.orchestrator.fleet_files import load_fleet
 
+    if profile_files and not fleet_flag:
+        raise click.UsageError("profile files go with --fleet: demo --fleet FILE.yaml …")
+    if fleet_flag and not profile_files:
+        raise click.UsageError("--fleet needs at least one lab profile file")
+    if as_json and not headless:
+        raise click.UsageError("--json goes with --headless")
+    profiles = load_fleet(list(profile_files)) if fleet_flag else None
     if rt.home is None and not os.environ.get("WIPE_STATION_HOME"):
         rt.home = Path(platformdirs.user_data_dir(APP_NAME)) / "demo"
     ctx = rt.station()
@@ -35,23 +81,27 @@ def demo(rt: Runtime, phones: int, headless: bool, clean_only: bool, real_delays
     if interrupted:
         click.echo(f"{len(interrupted)} erasures were cut off last time: now interrupted", err=True)
     if headless:
-        from wipe_station.orchestrator.headless import run_headless
+        from wipe_station.orchestrator.demo_home import announce_demo_returns
+        from wipe_station.orchestrator.fleet_report import fleet_report
+        from wipe_station.orchestrator.headless import run_fleet
 
         click.echo(f"demo home: {ctx.home}", err=True)
-        from wipe_station.orchestrator.demo_home import announce_demo_returns
-
-        summary = asyncio.run(
-            run_headless(
+        summary, views = asyncio.run(
+            run_fleet(
                 ctx,
                 actor_of(op),
                 phones,
                 clean_only=clean_only,
                 zero_delay=not real_delays,
                 announce=lambda ids: announce_demo_returns(ctx, ids),
+                profiles=profiles,
             )
         )
-        click.echo(summary.line())
+        if as_json:
+            click.echo(json.dumps(fleet_report(ctx, summary, views), indent=2, ensure_ascii=False))
+        else:
+            click.echo(summary.line())
         return
     from wipe_station.tui.app import run_demo_ui
 
-    run_demo_ui(ctx, op, phones)
+    run_demo_ui(ctx, op, phones, profiles)

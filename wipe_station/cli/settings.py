@@ -48,6 +48,8 @@ def set_(rt: Runtime, key: str, value: str) -> None:
                 raise ValueError
         except ValueError:
             raise StationError("ui.idle_minutes must be a positive number of minutes") from None
+    if key == "erasure.attested" and value not in ("certify", "hold"):
+        raise StationError("erasure.attested must be 'certify' or 'hold'")
     if len(value) > 500:
         raise StationError("a setting is at most 500 characters")
     ctx = rt.station()

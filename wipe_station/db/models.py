@@ -106,6 +106,15 @@ class WipeJob(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)
     reason: str | None = Field(default=None, max_length=500)
     reusable: bool | None = None
+    # How the erasure was done and proved (see drivers.contract): the certificate quotes these.
+    route: str | None = Field(default=None, max_length=32)
+    verification_level: str | None = Field(default=None, max_length=16)  # readback | attested
+    activation_lock: str | None = Field(default=None, max_length=16)  # not_locked|locked|unknown
+    activation_lock_reason: str | None = Field(default=None, max_length=300)
+    # Attested erasures: the technician who confirmed the screen, and (setting erasure.attested
+    # = hold) the supervisor who released the phone for certification.
+    attested_by: int | None = Field(default=None, foreign_key="operators.id")
+    released_by: int | None = Field(default=None, foreign_key="operators.id")
     started_at: datetime = _ts()
     ended_at: datetime | None = _ts(nullable=True)
 

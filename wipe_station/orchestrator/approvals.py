@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from drivers.contract import ScreenSeen
+
 
 class Approvals:
     def __init__(self) -> None:
@@ -35,3 +37,33 @@ class Approvals:
     def approved_by(self, key: str) -> Any:
         """Who approved ``key`` (once; None if nobody was named)."""
         return self._by.pop(key, None)
+
+
+class Attestations:
+    """Phones whose guided reset waits for the technician to say what the screen shows."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, tuple[str, asyncio.Future[tuple[ScreenSeen, Any]]]] = {}
+
+    async def ask(self, key: str, question: str) -> tuple[ScreenSeen, Any]:
+        """Wait for an answer for ``key``: (what the screen shows, who said so)."""
+        fut: asyncio.Future[tuple[ScreenSeen, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[key] = (question, fut)
+        try:
+            return await fut
+        finally:
+            self._waiting.pop(key, None)
+
+    def question(self, key: str) -> str | None:
+        entry = self._waiting.get(key)
+        return entry[0] if entry is not None and not entry[1].done() else None
+
+    def waiting(self) -> list[str]:
+        return sorted(k for k, (_, f) in self._waiting.items() if not f.done())
+
+    def answer(self, key: str, seen: ScreenSeen, by: Any) -> bool:
+        entry = self._waiting.get(key)
+        if entry is None or entry[1].done():
+            return False
+        entry[1].set_result((seen, by))
+        return True

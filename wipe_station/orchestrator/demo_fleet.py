@@ -10,11 +10,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drivers.contract import ScreenSeen
 from drivers.emulated.android.lab import AndroidLab
 from drivers.emulated.android.profile import load_profile
 from drivers.emulated.ios.lab import IosLab
 from drivers.ios.discovery import list_iphones
 from drivers.usb.discovery import scan
+from wipe_station.orchestrator.fleet_files import FleetProfile
 
 # Mostly clean phones, with the blocked and faulty ones a depot meets every day.
 ANDROID_MIX = [
@@ -48,6 +50,8 @@ class DemoFleet:
     clean_only: bool = False
     android: AndroidLab | None = None
     ios: IosLab | None = None
+    # Exactly these lab profiles (from `demo --fleet FILE…`) instead of the bundled mix.
+    profiles: list[FleetProfile] | None = None
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ws-lab-")))
 
     @property
@@ -55,6 +59,8 @@ class DemoFleet:
         return str(self.workdir / "usbmuxd.sock")
 
     async def __aenter__(self) -> DemoFleet:
+        if self.profiles is not None:
+            return await self._from_profiles(self.profiles)
         n_android = (self.phones + 1) // 2
         n_ios = self.phones - n_android
         a_mix = CLEAN_ONLY_ANDROID if self.clean_only else ANDROID_MIX
@@ -75,6 +81,36 @@ class DemoFleet:
         if n_ios:
             self.ios.attach_fleet(i_mix, n_ios)
         return self
+
+    async def _from_profiles(self, profiles: list[FleetProfile]) -> DemoFleet:
+        self.android = AndroidLab()
+        self.ios = IosLab(self.usbmux_address, time_scale=0.0 if self.zero_delay else 1.0)
+        await self.ios.start()
+        android = [p.profile for p in profiles if p.platform == "android"]
+        for i, prof in enumerate(android):
+            self.android.attach(
+                prof,
+                serial=None,
+                tcp_port=None,
+                zero_delay=self.zero_delay,
+                port_path=f"1-{i // 8 + 1}.{i % 8 + 1}",
+            )
+        for p in profiles:
+            if p.platform == "ios":
+                self.ios.attach(p.profile)
+        self.phones = len(profiles)
+        return self
+
+    def screen(self, key: str) -> ScreenSeen:
+        """What a technician would see on the lab phone at ``key`` (a USB port path): the
+        demo's stand-in for a person answering the guided-reset question."""
+        assert self.android is not None
+        for handle in self.android.phones():
+            if handle.port_path == key:
+                return {"welcome": ScreenSeen.WELCOME, "frp": ScreenSeen.OWNER_LOCK}.get(
+                    str(getattr(handle, "screen", "")), ScreenSeen.OTHER
+                )
+        return ScreenSeen.OTHER
 
     async def __aexit__(self, *exc: object) -> None:
         if self.ios is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers.android.driver import AndroidDriver
-from drivers.contract import Blocker, DeviceFacts, PhoneDriver, Platform
+from drivers.contract import Blocker, DeviceFacts, PhoneDriver, Platform, ScreenSeen
 from drivers.ios.driver import IosDriver
 from drivers.pipeline import Confirm, PipelineResult, wipe_phone
 from wipe_station.audit import log as audit
@@ -23,7 +23,7 @@ from wipe_station.certify import issue_certificate
 from wipe_station.context import StationContext
 from wipe_station.lifecycle import DeviceState
 from wipe_station.orchestrator import records
-from wipe_station.orchestrator.approvals import Approvals
+from wipe_station.orchestrator.approvals import Approvals, Attestations
 
 S = DeviceState
 
@@ -51,6 +51,8 @@ class PhoneView:
 
 
 Listener = Callable[[PhoneView], None]
+# The demo's stand-in for a technician looking at a lab phone: port path or UDID -> screen.
+AutoAttest = Callable[[str], ScreenSeen]
 
 
 class _Settled(Exception):
@@ -75,6 +77,8 @@ class Engine:
         listener: Listener | None = None,
         certify: bool = True,
         approvals: Approvals | None = None,
+        attestations: Attestations | None = None,
+        auto_attest: AutoAttest | None = None,
     ) -> None:
         self.ctx = ctx
         self.actor = actor
@@ -86,6 +90,8 @@ class Engine:
         self.listener = listener
         self.certify = certify
         self.approvals = approvals
+        self.attestations = attestations
+        self.auto_attest = auto_attest
         self.phones: dict[str, PhoneView] = {}
         self._tasks: dict[str, asyncio.Future[PhoneView]] = {}
 
@@ -183,6 +189,33 @@ class Engine:
                 actor = approvals.approved_by(key) or self.actor  # who gave the go-ahead
                 return approved
 
+        async def attest(question: str) -> ScreenSeen:
+            # The answer is committed under the technician's name before the driver acts on it.
+            if self.auto_attest is not None:
+                seen, by = self.auto_attest(key), actor
+            elif self.attestations is not None:
+                previous = view.state
+                view.state = "confirm"
+                await progress(question)
+                seen, by = await self.attestations.ask(key, question)
+                by = by or actor
+                view.state = previous
+            else:
+                return ScreenSeen.OTHER  # nobody to look at the phone: never counts as erased
+            assert view.job_id is not None and view.device_id is not None
+            await asyncio.to_thread(
+                records.record_attestation,
+                self.ctx,
+                by,
+                view.job_id,
+                view.device_id,
+                question,
+                seen,
+            )
+            view.evidence.append(("technician_attestation", seen is ScreenSeen.WELCOME))
+            await progress(f"screen confirmed by {by.name}: {seen.value.replace('_', ' ')}")
+            return seen
+
         try:
             try:
                 result = await wipe_phone(
@@ -191,6 +224,7 @@ class Engine:
                     confirm=confirm,
                     return_timeout_s=self.return_timeout_s,
                     on_stage=on_stage,
+                    attest=attest,
                 )
             except _Settled as settled:
                 view.state = settled.state
@@ -208,10 +242,21 @@ class Engine:
             view.state = final.value
             view.progress = result.reason or final.value
             if final is S.VERIFIED and self.certify:
-                cert = await asyncio.to_thread(issue_certificate, self.ctx, view.job_id or 0, actor)
-                view.certificate, view.state = cert.number, S.CERTIFIED.value
-                view.progress = f"certified: {cert.number}"
+                if await asyncio.to_thread(records.held, self.ctx, view.job_id or 0):
+                    view.progress = (
+                        "attested erasure held for a supervisor: wipe-station certificate "
+                        "release " + (view.facts.serial if view.facts else "")
+                    )
+                else:
+                    cert = await asyncio.to_thread(
+                        issue_certificate, self.ctx, view.job_id or 0, actor
+                    )
+                    view.certificate, view.state = cert.number, S.CERTIFIED.value
+                    view.progress = f"certified: {cert.number}"
             self._show(view)
+            return view
+        except Exception as exc:  # one phone's failure must not end the fleet
+            await self._job_failed(view, actor, exc)
             return view
         finally:
             closing = getattr(driver, "close", None)
@@ -219,6 +264,29 @@ class Engine:
                 outcome = closing()
                 if inspect.isawaitable(outcome):
                     await outcome
+
+    async def _job_failed(self, view: PhoneView, actor: audit.Actor, exc: Exception) -> None:
+        """Any error in one phone's job leaves that phone failed (or interrupted, if the erase
+        was under way) with a one-line reason; the other phones carry on."""
+        reason = f"station error: {type(exc).__name__}: {exc}"[:300]
+        view.reason = reason
+        view.state = "failed"
+        if view.device_id is not None:
+            try:
+                view.state = (
+                    await asyncio.to_thread(
+                        records.abandon_job,
+                        self.ctx,
+                        actor,
+                        view.job_id,
+                        view.device_id,
+                        reason,
+                    )
+                ).value
+            except Exception as record_exc:  # the records themselves failed
+                reason += f" (and it could not be recorded: {type(record_exc).__name__})"
+        view.progress = reason
+        self._show(view)
 
     @staticmethod
     def pairing_dir(ctx: StationContext) -> Path:

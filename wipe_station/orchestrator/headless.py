@@ -9,7 +9,44 @@ from collections.abc import Callable
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.orchestrator.demo_fleet import DemoFleet, Summary, summarise
-from wipe_station.orchestrator.engine import Engine
+from wipe_station.orchestrator.engine import Engine, PhoneView
+from wipe_station.orchestrator.fleet_files import FleetProfile
+
+
+async def run_fleet(
+    ctx: StationContext,
+    actor: audit.Actor,
+    phones: int,
+    *,
+    clean_only: bool = False,
+    zero_delay: bool = True,
+    announce: Callable[[list[tuple[str, str | None]]], object] | None = None,
+    profiles: list[FleetProfile] | None = None,
+) -> tuple[Summary, list[PhoneView]]:
+    """``announce`` receives the fleet's (serial, IMEI) pairs before any phone is handled, as a
+    customer's return list arrives before the phones (demo mode imports an intake from it).
+
+    A guided reset's question ("what does the screen show?") is answered from the lab phone's
+    screen, as a technician at the bench would, and recorded under ``actor``."""
+    started = time.monotonic()
+    fleet_cm = DemoFleet(phones, clean_only=clean_only, zero_delay=zero_delay, profiles=profiles)
+    async with fleet_cm as fleet:
+        assert fleet.android is not None
+        if announce is not None:
+            await asyncio.to_thread(announce, fleet.identities())
+        engine = Engine(
+            ctx,
+            actor,
+            android_backend=fleet.android.bus.backend(),
+            usbmux_address=fleet.usbmux_address,
+            emulated=True,
+            return_timeout_s=60,
+            auto_attest=fleet.screen,
+        )
+        jobs = [engine.run_android(port) for port in fleet.android_ports()]
+        jobs += [engine.run_ios(udid) for udid in await fleet.ios_udids()]
+        views = await asyncio.gather(*jobs)
+    return summarise([v.state for v in views], started), list(views)
 
 
 async def run_headless(
@@ -21,22 +58,7 @@ async def run_headless(
     zero_delay: bool = True,
     announce: Callable[[list[tuple[str, str | None]]], object] | None = None,
 ) -> Summary:
-    """``announce`` receives the fleet's (serial, IMEI) pairs before any phone is handled, as a
-    customer's return list arrives before the phones (demo mode imports an intake from it)."""
-    started = time.monotonic()
-    async with DemoFleet(phones, clean_only=clean_only, zero_delay=zero_delay) as fleet:
-        assert fleet.android is not None
-        if announce is not None:
-            await asyncio.to_thread(announce, fleet.identities())
-        engine = Engine(
-            ctx,
-            actor,
-            android_backend=fleet.android.bus.backend(),
-            usbmux_address=fleet.usbmux_address,
-            emulated=True,
-            return_timeout_s=60,
-        )
-        jobs = [engine.run_android(port) for port in fleet.android_ports()]
-        jobs += [engine.run_ios(udid) for udid in await fleet.ios_udids()]
-        views = await asyncio.gather(*jobs)
-    return summarise([v.state for v in views], started)
+    summary, _ = await run_fleet(
+        ctx, actor, phones, clean_only=clean_only, zero_delay=zero_delay, announce=announce
+    )
+    return summary

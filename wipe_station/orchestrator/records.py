@@ -10,10 +10,11 @@ from collections.abc import Iterable
 
 from sqlmodel import col, func, select
 
-from drivers.contract import DeviceFacts, EvidenceItem, Outcome
+from drivers.contract import DeviceFacts, EvidenceItem, Outcome, ScreenSeen
 from drivers.pipeline import PipelineResult
 from wipe_station import intake
 from wipe_station.audit import log as audit
+from wipe_station.certify import held_for_supervisor
 from wipe_station.context import StationContext
 from wipe_station.db.models import Device, Evidence, WipeJob
 from wipe_station.errors import StationError
@@ -152,6 +153,10 @@ def finish_job(
         job.erasure_class = result.erasure_class
         job.reusable = result.reusable
         job.reason = result.reason[:500]
+        job.route = result.route[:32] or None
+        job.verification_level = result.level.value if result.level else None
+        job.activation_lock = result.activation_lock.value if result.activation_lock else None
+        job.activation_lock_reason = result.activation_lock_reason[:300] or None
         if result.outcome is None:
             job.outcome = "blocked" if result.blocked else "stopped"
             target = S.BLOCKED if result.blocked else S.DETECTED
@@ -162,10 +167,12 @@ def finish_job(
                 Outcome.FAILED: S.FAILED,
                 Outcome.INTERRUPTED: S.INTERRUPTED,
             }[result.outcome]
-            if target is S.VERIFIED and not result.reusable:
-                # Erased, but not fit for reuse (e.g. came back activation-locked): keep it
-                # away from certification until a person has looked at it.
-                target = S.FAILED
+            if result.quarantine:
+                # Erased, but locked to its owner (FRP "Verify your account"): it goes back to
+                # the customer, and only a person releases it.
+                target = S.QUARANTINED
+            # A phone erased but not reusable (came back activation-locked) stays VERIFIED: it
+            # is certified as erased and goes to recycling as "parts only".
         s.add(job)
         if dev.state != target.value:
             transition(
@@ -230,3 +237,69 @@ def set_imei(ctx: StationContext, actor: audit.Actor, device_id: int, raw: str) 
         )
         intake.match_device(s, ctx, actor, dev)
     return value
+
+
+def record_attestation(
+    ctx: StationContext,
+    actor: audit.Actor,
+    job_id: int,
+    device_id: int,
+    question: str,
+    seen: ScreenSeen,
+) -> None:
+    """What a technician said the phone's screen shows, under their name, before the driver
+    acts on it: the job names the attester and the evidence and the audit log hold the answer."""
+    with ctx.session() as s:
+        job = s.get(WipeJob, job_id)
+        assert job is not None
+        job.attested_by = actor.operator_id
+        s.add(job)
+        last = s.exec(select(func.max(Evidence.seq)).where(Evidence.job_id == job_id)).one() or 0
+        s.add(
+            Evidence(
+                job_id=job_id,
+                seq=last + 1,
+                step="verify",
+                check="technician_attestation",
+                request=question,
+                response=f"{seen.value} (confirmed by {actor.name})",
+                ok=seen is ScreenSeen.WELCOME,
+                at=utcnow(),
+            )
+        )
+        audit.append(
+            s,
+            ctx.identity,
+            actor,
+            "erasure.attested",
+            {"job": job_id, "screen": seen.value},
+            device_id=device_id,
+        )
+
+
+def held(ctx: StationContext, job_id: int) -> bool:
+    """True when this verified job waits for a supervisor before it may be certified."""
+    with ctx.session() as s:
+        job = s.get(WipeJob, job_id)
+        return job is not None and held_for_supervisor(s, job)
+
+
+def abandon_job(
+    ctx: StationContext, actor: audit.Actor, job_id: int | None, device_id: int, reason: str
+) -> DeviceState:
+    """The station itself failed during a phone's job: close the job and move the phone to
+    INTERRUPTED when an erase was under way (it must be re-verified), else FAILED."""
+    with ctx.session() as s:
+        dev = s.get(Device, device_id)
+        assert dev is not None
+        job = s.get(WipeJob, job_id) if job_id is not None else None
+        target = S.INTERRUPTED if S(dev.state) in IN_FLIGHT else S.FAILED
+        if job is not None and job.ended_at is None:
+            job.ended_at, job.outcome, job.reason = utcnow(), target.value, reason[:500]
+            s.add(job)
+        try:
+            check(dev.state, target)
+        except StationError:
+            return S(dev.state)  # e.g. already certified: nothing to undo
+        transition(s, ctx.identity, actor, dev, target, reason=reason[:300])
+        return target

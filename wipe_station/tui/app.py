@@ -17,6 +17,7 @@ from textual import events
 from textual.app import App
 from textual.timer import Timer
 
+from drivers.contract import ScreenSeen
 from wipe_station import printing, settings
 from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
@@ -24,7 +25,7 @@ from wipe_station.errors import IllegalTransition, StationError
 from wipe_station.lifecycle import DeviceState, check
 from wipe_station.operators import actor_of, authorize, record_session, sign_in
 from wipe_station.orchestrator import records
-from wipe_station.orchestrator.approvals import Approvals
+from wipe_station.orchestrator.approvals import Approvals, Attestations
 from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, allowed
 from wipe_station.tui.commands import StationCommands
@@ -34,6 +35,7 @@ from wipe_station.tui.screens.certificates import CertificatesScreen
 from wipe_station.tui.screens.confirm import ConfirmErase
 from wipe_station.tui.screens.imei import ImeiEntry
 from wipe_station.tui.screens.quarantine import QuarantineReason
+from wipe_station.tui.screens.screen_check import ScreenCheck
 from wipe_station.tui.screens.sign_in import SignInScreen
 from wipe_station.tui.screens.station import StationScreen
 
@@ -57,18 +59,21 @@ class WipeStationApp(LogisticsActions, App[None]):
         android_backend: Any = None,
         usbmux_address: str | None = None,
         idle_sign_out_s: float | None = None,
+        demo_profiles: list[Any] | None = None,
     ) -> None:
         """``idle_sign_out_s``: sign out after this long without input; None reads the
         depot's ``ui.idle_minutes`` setting at each sign-in."""
         super().__init__()
         self.ctx = ctx
         self.demo_phones = demo_phones
+        self.demo_profiles = demo_profiles  # `demo --fleet FILE…`: exactly these lab phones
         self.operator_hint = operator_hint
         self.sign_in_hint = sign_in_hint
         self.android_backend = android_backend
         self.usbmux_address = usbmux_address
         self.operator: Operator | None = None
         self.approvals = Approvals()
+        self.attestations = Attestations()
         self.engine: Engine | None = None
         self._fleet: Any = None
         self.idle_sign_out_s = idle_sign_out_s
@@ -186,7 +191,7 @@ class WipeStationApp(LogisticsActions, App[None]):
         if self.demo_phones:
             from wipe_station.orchestrator.demo_fleet import DemoFleet
 
-            self._fleet = DemoFleet(self.demo_phones)
+            self._fleet = DemoFleet(self.demo_phones, profiles=self.demo_profiles)
             await self._fleet.__aenter__()
             self.android_backend = self._fleet.android.bus.backend()
             self.usbmux_address = self._fleet.usbmux_address
@@ -202,6 +207,7 @@ class WipeStationApp(LogisticsActions, App[None]):
             emulated=bool(self.demo_phones),
             listener=lambda view: self.post_message(PhoneChanged(view)),
             approvals=self.approvals,
+            attestations=self.attestations,
             return_timeout_s=120 if self.demo_phones else 900,
         )
         if self.android_backend is not None:
@@ -273,6 +279,25 @@ class WipeStationApp(LogisticsActions, App[None]):
                 self.notify(f"Erasing {count} phone{'s' if count != 1 else ''}.")
 
         self.push_screen(ConfirmErase(len(chosen), what), answer)
+
+    def check_screen(self, key: str) -> None:
+        """A guided reset asks what the phone shows; the answer goes in under this operator."""
+        if not self._allowed(Permission.WIPE) or self.engine is None:
+            return
+        question = self.attestations.question(key)
+        if question is None:
+            self.notify("This phone is not waiting for its screen to be confirmed.")
+            return
+        view = self.engine.phones.get(key)
+        name = (view.facts.model if view is not None and view.facts else "") or key
+        op = self.operator
+        assert op is not None
+
+        def answered(seen: ScreenSeen | None) -> None:
+            if seen is not None and self.attestations.answer(key, seen, actor_of(op)):
+                self.notify(f"Recorded: {seen.value.replace('_', ' ')}.", markup=False)
+
+        self.push_screen(ScreenCheck(name, question), answered)
 
     def enter_imei(self, key: str) -> None:
         if not self._allowed(Permission.ENTER_IMEI) or self.engine is None:
@@ -434,11 +459,19 @@ class WipeStationApp(LogisticsActions, App[None]):
             await self._fleet.__aexit__(None, None, None)
 
 
-def run_demo_ui(ctx: StationContext, operator: Operator, phones: int) -> None:
+def run_demo_ui(
+    ctx: StationContext, operator: Operator, phones: int, profiles: list[Any] | None = None
+) -> None:
     from wipe_station.orchestrator.demo_home import DEMO_PIN
 
     hint = f"Demo home: demo-technician, demo-logistics, demo-auditor, demo-admin; PIN {DEMO_PIN}"
-    WipeStationApp(ctx, demo_phones=phones, operator_hint=operator.name, sign_in_hint=hint).run()
+    WipeStationApp(
+        ctx,
+        demo_phones=phones,
+        operator_hint=operator.name,
+        sign_in_hint=hint,
+        demo_profiles=profiles,
+    ).run()
 
 
 def run_station_ui(ctx: StationContext) -> None:

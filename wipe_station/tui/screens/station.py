@@ -18,6 +18,9 @@ class StationScreen(Screen[None]):
     BINDINGS = [
         Binding("w", "wipe_selected", "Erase", tooltip="Erase the selected phone"),
         Binding("a", "wipe_all", "Erase all", tooltip="Erase every ready phone"),
+        Binding(
+            "v", "screen_check", "Confirm screen", tooltip="Say what a reset phone's screen shows"
+        ),
         Binding("r", "recheck", "Re-check"),
         Binding("i", "imei", "IMEI", tooltip="Enter the IMEI of the selected phone"),
         Binding("x", "quarantine", "Quarantine"),
@@ -29,7 +32,9 @@ class StationScreen(Screen[None]):
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
     # Auditors see the phones and certificates but none of these (the core refuses them too).
-    CHANGES = frozenset({"wipe_selected", "wipe_all", "recheck", "imei", "quarantine", "release"})
+    CHANGES = frozenset(
+        {"wipe_selected", "wipe_all", "screen_check", "recheck", "imei", "quarantine", "release"}
+    )
 
     def __init__(
         self,
@@ -132,6 +137,11 @@ class StationScreen(Screen[None]):
         view = self.selected()
         if view is not None:
             self.app.request_wipe([view.key])  # type: ignore[attr-defined]
+
+    def action_screen_check(self) -> None:
+        view = self.selected()
+        if view is not None:
+            self.app.check_screen(view.key)  # type: ignore[attr-defined]
 
     def action_wipe_all(self) -> None:
         self.app.request_wipe(None)  # type: ignore[attr-defined]
