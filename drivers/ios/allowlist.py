@@ -26,6 +26,11 @@ VALUES = frozenset(
             "DevicePublicKey",
             "InternationalMobileEquipmentIdentity",
             "InternationalMobileEquipmentIdentity2",
+            # Activation Lock (fm-activation-locked, fm-spstatus) and the phone's own erase record
+            # (obliteration, oblit-begins) live only here. The reply holds every NVRAM entry, the
+            # owner's masked Apple ID (fm-account-masked) among them: nvram.read_nvram keeps
+            # NVRAM_KEYS and drops the rest on receipt, before anything is logged or kept.
+            "NonVolatileRAM",
             "PasswordProtected",
             "ProductType",
             "ProductVersion",
@@ -41,6 +46,9 @@ VALUES = frozenset(
         ("com.apple.purplebuddy", "SetupDone"),
     }
 )
+
+# The NonVolatileRAM entries the driver keeps; everything else in that reply is dropped unread.
+NVRAM_KEYS = frozenset({"fm-activation-locked", "fm-spstatus", "obliteration", "oblit-begins"})
 
 MOBILEBACKUP2 = "com.apple.mobilebackup2"
 MCINSTALL = "com.apple.mobile.MCInstall"

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from drivers.contract import Blocker, BlockerCode
+from drivers.contract import ActivationLock, Blocker, BlockerCode
 from drivers.ios.pairing import TrustState
 
 SIM_ABSENT = "kCTSIMSupportSIMStatusNotInserted"
 TRAY_WITH_SIM = "kCTSIMSupportSIMTrayInsertedWithSIM"
+# What a phone says when it needs its passcode once before services start (e.g. after a
+# restart); the lockdown error names (PasswordProtected) are pymobiledevice3's.
+LOCKED_SINCE_RESTART = Blocker(
+    BlockerCode.PASSCODE_LOCKED,
+    "The iPhone restarted and stays locked until its passcode is entered once.",
+    "Unlock the phone once with its passcode (Face ID / Touch ID do not count after a "
+    "restart), then check again.",
+)
 
 
 def trust_blocker(state: TrustState) -> Blocker | None:
@@ -34,13 +42,24 @@ def trust_blocker(state: TrustState) -> Blocker | None:
     return None
 
 
-def find_my_blocker(is_associated: Any) -> Blocker | None:
-    if is_associated is True:
+def activation_lock_blocker(lock: ActivationLock, reason: str) -> Blocker | None:
+    if lock is ActivationLock.LOCKED:
         return Blocker(
             BlockerCode.ACTIVATION_LOCK,
-            "Find My iPhone is on: after an erase the phone stays locked to the owner's Apple ID.",
-            "Ask the owner to turn off Find My (Settings → [name] → Find My) or remove the "
-            "phone at icloud.com/find, then check again.",
+            f"Activation Lock is on ({reason}): after an erase the phone stays locked to the "
+            "owner's Apple ID.",
+            "Ask the owner to sign out of iCloud on the phone (Settings → [name] → Sign Out), or "
+            "to remove it at icloud.com/find (Find Devices → the phone → Remove This Device); "
+            "for a company phone, have the customer release it in Apple Business Manager. "
+            "Then check again.",
+        )
+    if lock is ActivationLock.UNKNOWN:
+        return Blocker(
+            BlockerCode.ACTIVATION_LOCK,
+            f"Activation Lock could not be read: {reason}.",
+            "Check Settings → [name] → Find My on the phone if it is unlocked. The erase may go "
+            "on; the certificate will say whether the phone came back locked or unknown.",
+            blocking=False,
         )
     return None
 
@@ -81,7 +100,7 @@ def sim_blocker(sim_status: Any, tray_status: Any) -> Blocker | None:
     if sim_status not in (None, SIM_ABSENT):
         return Blocker(
             BlockerCode.SIM_PRESENT,
-            "An eSIM is active on the iPhone.",
+            "The iPhone reports a ready SIM with no card in the tray: an eSIM is active.",
             "Remove the eSIM (Settings → Mobile Service → the plan → Delete eSIM) or record "
             "the customer's consent to erase it with the phone.",
         )

@@ -9,6 +9,8 @@ from typing import Any
 from pymobiledevice3.exceptions import MissingValueError
 
 from drivers.contract import (
+    ActivationLock,
+    Attest,
     Blocker,
     DeviceFacts,
     DeviceGone,
@@ -19,18 +21,25 @@ from drivers.contract import (
     Progress,
     VerifyResult,
 )
-from drivers.ios import checks
+from drivers.ios import activation_lock, checks
 from drivers.ios.discovery import SYSTEM_USBMUXD, MuxEventKind, UsbmuxWatcher
-from drivers.ios.erase import erase_via_mcinstall, erase_via_mobilebackup2, read_mcinstall
+from drivers.ios.erase import (
+    PasscodeNeeded,
+    erase_via_mcinstall,
+    erase_via_mobilebackup2,
+    read_mcinstall,
+)
 from drivers.ios.errors import translated
 from drivers.ios.evidence import get_value_request, item
 from drivers.ios.lockdown import GuardedLockdown, open_lockdown
 from drivers.ios.models import marketing_name
+from drivers.ios.nvram import read_nvram
 from drivers.ios.pairing import TrustState, ensure_trust
 from drivers.ios.progress import ERASING, RETURNED, WAITING, say
 from drivers.ios.records import PairRecordStore
 from drivers.ios.verification import verify_returned_phone
 
+MCINSTALL_START = "lockdown StartService Service=com.apple.mobile.MCInstall"
 FACT_KEYS = (
     "ProductType",
     "ProductVersion",
@@ -74,6 +83,7 @@ class IosDriver:
         self._returned = False
         self._failure: tuple[Outcome, str, list[EvidenceItem]] | None = None
         self.method_used = ""
+        self.route = ""
 
     # --- connection -----------------------------------------------------------------------
     async def close(self) -> None:
@@ -192,19 +202,26 @@ class IosDriver:
         trust = checks.trust_blocker(self.trust)
         if trust is not None:
             return [trust], [item("blockers", "trust", "lockdown Pair", self.trust.value, False)]
-        found: list[Blocker] = []
+        try:
+            cloud, profiles = await self._mcinstall()
+        except PasscodeNeeded:
+            blocker = checks.LOCKED_SINCE_RESTART
+            answer = "StartService: PasswordProtected"
+            return [blocker], [item("blockers", "passcode", MCINSTALL_START, answer, False)]
+        except DriverError as exc:
+            self._fail(
+                Outcome.INTERRUPTED if isinstance(exc, DeviceGone) else Outcome.FAILED, str(exc)
+            )
+            raise
+        self._supervised = bool(cloud.get("IsSupervised"))
         evidence: list[EvidenceItem] = []
-        fmip, ev = await self._guard(
-            self._value("com.apple.fmip", "IsAssociated", "blockers", "find_my")
-        )
-        evidence.append(ev)
+        lock_blocker, ev_lock = await self._activation_lock()
+        evidence += ev_lock
         sim, ev_sim = await self._guard(self._value(None, "SIMStatus", "blockers", "sim"))
         tray, ev_tray = await self._guard(
             self._value(None, "SIMTrayStatus", "blockers", "sim_tray")
         )
         evidence += [ev_sim, ev_tray]
-        cloud, profiles = await self._guard(self._mcinstall())
-        self._supervised = bool(cloud.get("IsSupervised"))
         evidence.append(
             item(
                 "blockers",
@@ -223,11 +240,26 @@ class IosDriver:
                 True,
             )
         )
-        for blocker in (checks.find_my_blocker(fmip), checks.sim_blocker(sim, tray)):
-            if blocker is not None:
-                found.append(blocker)
+        found = [b for b in (lock_blocker, checks.sim_blocker(sim, tray)) if b is not None]
         found += checks.mdm_blockers(cloud, profiles)
         return found, evidence
+
+    async def _activation_lock(self) -> tuple[Blocker | None, list[EvidenceItem]]:
+        """NVRAM flags first; IsAssociated only counts when it says true (it lies false)."""
+        client = await self._lockdown()
+        nvram = await self._guard(read_nvram(client))
+        associated, ev_fmip = await self._guard(
+            self._value("com.apple.fmip", "IsAssociated", "blockers", "find_my_associated")
+        )
+        lock, why = activation_lock.judge(nvram, associated)
+        ev_lock = item(
+            "blockers",
+            "activation_lock",
+            "lockdown GetValue Key=NonVolatileRAM (fm-activation-locked, fm-spstatus)",
+            f"{lock.value}: {why}",
+            lock is ActivationLock.NOT_LOCKED,
+        )
+        return checks.activation_lock_blocker(lock, why), [ev_lock, ev_fmip]
 
     async def _mcinstall(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return await read_mcinstall(await self._lockdown())
@@ -240,6 +272,7 @@ class IosDriver:
             cloud, _ = await self._guard(self._mcinstall())
             self._supervised = bool(cloud.get("IsSupervised"))
         route = erase_via_mcinstall if self._supervised else erase_via_mobilebackup2
+        self.route = "mcinstall" if self._supervised else "mobilebackup2"
         self.method_used = (
             "EraseDevice through MobileConfig (supervised)"
             if self._supervised
@@ -292,7 +325,9 @@ class IosDriver:
         assert self._watcher is not None
         return await self._watcher.next_event(deadline - time.monotonic())
 
-    async def verify(self, progress: Progress | None = None) -> VerifyResult:
+    async def verify(
+        self, progress: Progress | None = None, attest: Attest | None = None
+    ) -> VerifyResult:
         if self._failure is not None:
             outcome, reason, evidence = self._failure
             return VerifyResult(outcome, reason, tuple(evidence), reusable=False)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import tempfile
 
+from pymobiledevice3.exceptions import PasswordRequiredError
 from pymobiledevice3.services.mobile_config import MobileConfigService
 from pymobiledevice3.services.mobilebackup2 import Mobilebackup2Service
 
-from drivers.contract import EvidenceItem
+from drivers.contract import DriverError, EvidenceItem
 from drivers.ios.allowlist import MCINSTALL, MOBILEBACKUP2, require_service_message
 from drivers.ios.errors import translated
 from drivers.ios.evidence import item
@@ -52,12 +53,20 @@ async def erase_via_mcinstall(client: GuardedLockdown) -> EvidenceItem:
     )
 
 
+class PasscodeNeeded(DriverError):
+    """The phone refuses to start services until its passcode is entered (e.g. since a restart)."""
+
+
 async def read_mcinstall(client: GuardedLockdown) -> tuple[dict[str, object], dict[str, object]]:
     """(CloudConfiguration, profile list) — the supervision and MDM facts."""
     require_service_message(MCINSTALL, "GetCloudConfiguration")
     require_service_message(MCINSTALL, "GetProfileList")
     with translated("reading supervision and MDM status"):
-        async with MobileConfigService(client) as mc:
-            cloud = await mc.get_cloud_configuration() or {}
-            profiles = await mc.get_profile_list()
+        try:
+            async with MobileConfigService(client) as mc:
+                cloud = await mc.get_cloud_configuration() or {}
+                profiles = await mc.get_profile_list()
+        except PasswordRequiredError as exc:
+            # StartService answered PasswordProtected: paired, but locked since a restart.
+            raise PasscodeNeeded("The phone must be unlocked once before it can be read") from exc
     return dict(cloud), dict(profiles)

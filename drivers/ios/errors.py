@@ -20,6 +20,19 @@ from pymobiledevice3.exceptions import (
 
 from drivers.contract import DeviceGone, DriverError, GarbledReply
 
+
+class UsbmuxdNotRunning(DriverError):
+    """No usbmuxd answers at the address: the station cannot see any iPhone."""
+
+
+def usbmuxd_hint(doing: str) -> str:
+    return (
+        f"usbmuxd is not running, so no iPhone can be reached (while {doing}). Start it with "
+        "`sudo systemctl start usbmuxd`, or run `sudo usbmuxd -f` in a terminal, then plug "
+        "the phone in again."
+    )
+
+
 _GONE = (
     ConnectionTerminatedError,
     ConnectionFailedError,
@@ -41,7 +54,7 @@ def translated(doing: str) -> Iterator[None]:
     except DriverError:
         raise
     except ConnectionFailedToUsbmuxdError as exc:
-        raise DriverError(f"usbmuxd is not running (while {doing})") from exc
+        raise UsbmuxdNotRunning(usbmuxd_hint(doing)) from exc
     except _GONE as exc:
         raise DeviceGone(f"The phone disconnected while {doing}") from exc
     except _GARBLED as exc:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
+from pymobiledevice3.exceptions import (
+    ConnectionFailedToUsbmuxdError,
+    ConnectionTerminatedError,
+    DeviceNotFoundError,
+    MuxException,
+    NoDeviceConnectedError,
+)
 from pymobiledevice3.lockdown import SYSTEM_BUID, UsbmuxLockdownClient
 from pymobiledevice3.pair_records import generate_host_id
 from pymobiledevice3.service_connection import ServiceConnection
@@ -78,3 +87,37 @@ async def open_lockdown(
         await service.close()
         raise
     return client
+
+
+# What a phone that is still booting or re-enumerating gives: the same errors pymobiledevice3's
+# own retry_create_using_usbmux waits out (lockdown.py), minus a missing usbmuxd.
+_NOT_YET = (
+    MuxException,
+    NoDeviceConnectedError,
+    DeviceNotFoundError,
+    ConnectionTerminatedError,
+    asyncio.IncompleteReadError,
+    OSError,
+)
+
+
+async def open_lockdown_retrying(
+    udid: str,
+    usbmux_address: str,
+    store: PairRecordStore,
+    *,
+    timeout_s: float,
+    interval_s: float = 0.5,
+) -> GuardedLockdown:
+    """Reach lockdownd of a phone that just came back from an erase. It may drop off the bus
+    and re-attach under a new DeviceID while it boots; connecting by UDID finds it again."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return await open_lockdown(udid, usbmux_address, store, validate=False)
+        except ConnectionFailedToUsbmuxdError:
+            raise
+        except _NOT_YET:
+            if time.monotonic() + interval_s > deadline:
+                raise
+            await asyncio.sleep(interval_s)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from drivers.contract import BlockerCode, DeviceGone, GarbledReply, Outcome, Platform
+from drivers.contract import (
+    ActivationLock,
+    BlockerCode,
+    DeviceGone,
+    GarbledReply,
+    Outcome,
+    Platform,
+    VerificationLevel,
+)
 from drivers.emulated.ios import IosLab
 from drivers.ios.progress import ERASING, RETURNED, TAP_TRUST, UNLOCK_FIRST, WAITING
 from tests.drivers_ios.flow import Run, full_run, make_driver
@@ -28,6 +36,8 @@ async def test_clean_phone_is_erased_and_verified(lab: IosLab, key_dir: Path, pr
     assert run.result is not None
     assert run.result.outcome is Outcome.VERIFIED, run.result.reason
     assert run.result.reusable
+    assert run.result.level is VerificationLevel.READBACK
+    assert run.result.activation_lock is ActivationLock.NOT_LOCKED
     facts = run.facts
     assert facts is not None
     assert facts.platform is Platform.IOS
@@ -38,8 +48,16 @@ async def test_clean_phone_is_erased_and_verified(lab: IosLab, key_dir: Path, pr
     assert facts.storage_bytes == phone.profile.capacity_bytes
     assert facts.activation_state == "Activated"
     checks = {e.check: e for e in run.result.evidence}
-    for needed in ("old_pairing_rejected", "activation_state", "setup_done", "activation_lock"):
+    for needed in (
+        "old_pairing_rejected",
+        "activation_state",
+        "setup_done",
+        "activation_lock",
+        "erase_record",
+    ):
         assert checks[needed].ok, checks[needed]
+    assert checks["setup_done"].response == "absent"  # a fresh phone has no SetupDone yet
+    assert "Obliteration Complete" in checks["erase_record"].response
     assert checks["old_pairing_rejected"].response == "InvalidHostID"
     assert checks["activation_state"].response == "Unactivated"
     assert run.progress == [ERASING, WAITING, RETURNED]
@@ -74,14 +92,21 @@ async def test_pair_record_kept_in_key_dir_mode_0600(lab: IosLab, key_dir: Path)
 async def test_find_my_blocks_and_erased_anyway_is_not_reusable(lab: IosLab, key_dir: Path) -> None:
     phone = lab.attach("iphone-14-findmy")
     run = await full_run(lab, phone.udid, key_dir, erase_anyway=True)
-    assert [b.code for b in run.blockers] == [BlockerCode.ACTIVATION_LOCK]
-    assert "Find My" in run.blockers[0].message
+    assert [(b.code, b.blocking) for b in run.blockers] == [(BlockerCode.ACTIVATION_LOCK, True)]
+    assert "fm-activation-locked=YES" in run.blockers[0].message
+    assert "iCloud" in run.blockers[0].action
     assert run.result is not None
     assert run.result.outcome is Outcome.VERIFIED
+    assert run.result.level is VerificationLevel.READBACK
     assert run.result.reusable is False
-    assert "activation-locked" in run.result.reason
+    assert run.result.activation_lock is ActivationLock.LOCKED
+    assert "fm-activation-locked=YES" in run.result.activation_lock_reason
+    assert "Activation Lock is on" in run.result.reason
     lock = next(e for e in run.result.evidence if e.check == "activation_lock")
-    assert (lock.response, lock.ok) == ("True", False)
+    assert lock.response.startswith("locked:") and not lock.ok
+    # At Setup Assistant IsAssociated reads false although the phone is locked (#531).
+    fmip = next(e for e in run.result.evidence if e.check == "find_my_associated")
+    assert fmip.response == "False"
 
 
 async def test_supervised_phone_erased_through_mobileconfig(lab: IosLab, key_dir: Path) -> None:

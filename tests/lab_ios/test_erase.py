@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pymobiledevice3.exceptions import ConnectionTerminatedError, InvalidHostIDError, ProfileError
+from pymobiledevice3.exceptions import (
+    ConnectionTerminatedError,
+    InvalidHostIDError,
+    MissingValueError,
+    ProfileError,
+)
 from pymobiledevice3.services.mobile_config import MobileConfigService
 from pymobiledevice3.services.mobilebackup2 import Mobilebackup2Service
 
@@ -54,8 +59,12 @@ async def test_mobilebackup2_erase_detaches_and_returns_fresh(
     try:
         assert fresh.all_values["ActivationState"] == "Unactivated"
         assert fresh.all_values["DeviceName"] == "iPhone"
-        assert await fresh.get_value("com.apple.purplebuddy", "SetupDone") is False
+        with pytest.raises(MissingValueError):  # a fresh phone has no SetupDone at all
+            await fresh.get_value("com.apple.purplebuddy", "SetupDone")
         assert await fresh.get_value("com.apple.fmip", "IsAssociated") is False
+        nvram = fresh.all_values["NonVolatileRAM"]
+        assert nvram["fm-activation-locked"] == b"NO"
+        assert nvram["obliteration"].startswith(b"handle_message: Obliteration Complete")
     finally:
         await fresh.close()
 
@@ -113,7 +122,9 @@ async def test_find_my_phone_returns_activation_locked(lab: IosLab, records_dir:
     client = await lockdown(lab, phone.udid, records_dir, pair_timeout=0)
     try:
         assert client.all_values["ActivationState"] == "Unactivated"
-        assert await client.get_value("com.apple.fmip", "IsAssociated") is True
+        # NVRAM keeps the lock across the erase; IsAssociated reads false at Setup Assistant.
+        assert client.all_values["NonVolatileRAM"]["fm-activation-locked"] == b"YES"
+        assert await client.get_value("com.apple.fmip", "IsAssociated") is False
     finally:
         await client.close()
 

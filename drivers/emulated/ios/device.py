@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from drivers.emulated.ios import owner
+from drivers.emulated.ios import owner, values
 from drivers.emulated.ios.pki import DeviceKey
 from drivers.emulated.ios.profile import Fault, IosProfile, Sim, Trust
 
@@ -35,11 +35,8 @@ UNPAIRED_KEYS = (
     "WiFiAddress",
 )
 
-SIM_STATUS = {
-    Sim.NONE: ("kCTSIMSupportSIMStatusNotInserted", "kCTSIMSupportSIMTrayNotInserted"),
-    Sim.PHYSICAL: ("kCTSIMSupportSIMStatusReady", "kCTSIMSupportSIMTrayInsertedWithSIM"),
-    Sim.ESIM: ("kCTSIMSupportSIMStatusReady", "kCTSIMSupportSIMTrayNotInserted"),
-}
+# The lab's own identity on the wire: a captured dump never overrides these.
+IDENTITY_KEYS = frozenset({"UniqueDeviceID", "DevicePublicKey"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +66,7 @@ class PhoneState:
     mdm_organization: str | None
     sim: Sim
     user_data: bool
+    erased: bool = False  # at Setup Assistant after an erase this phone really did
 
 
 class EmulatedIphone:
@@ -92,6 +90,8 @@ class EmulatedIphone:
             sim=profile.sim,
             user_data=True,
         )
+        # HostIDs the phone knew before its last erase: asked again, they get profile.stale_pairing.
+        self.forgotten_hosts: set[str] = set()
         # HostID -> the pair record the host sent (certificates only; hosts keep their keys).
         self.pairings: dict[str, dict[str, Any]] = {}
         self.escrow_bags: dict[str, bytes] = {}
@@ -151,41 +151,59 @@ class EmulatedIphone:
 
     def all_values(self) -> dict[str, Any]:
         p, s = self.profile, self.state
-        sim_status, tray = SIM_STATUS[s.sim]
-        values: dict[str, Any] = {
-            "ActivationState": s.activation_state,
-            "BasebandVersion": "3.00.01",
-            "BluetoothAddress": _mac_from(p.udid, 1),
-            "BuildVersion": p.build_version,
-            "CPUArchitecture": "arm64e",
-            "ChipID": int(self.udid.split("-")[0], 16) if "-" in self.udid else 0,
-            "DeviceClass": "iPhone",
-            "DeviceColor": p.device_color,
-            "DeviceName": s.device_name,
-            "DevicePublicKey": self.key.public_pem(),
-            "HardwareModel": p.hardware_model,
-            "HostAttached": True,
-            "PasswordProtected": s.passcode_set,
-            "ProductName": "iPhone OS",
-            "ProductType": p.product_type,
-            "ProductVersion": p.product_version,
-            "ProtocolVersion": "2",
-            "SerialNumber": p.serial_number,
-            "SIMStatus": sim_status,
-            "SIMTrayStatus": tray,
-            "TelephonyCapability": True,
-            "UniqueChipID": self.ecid,
-            "UniqueDeviceID": self.udid,
-            "WiFiAddress": self.wifi_address,
-        }
+        sim_status, tray = values.sim_values(p, s.sim)
+        found: dict[str, Any] = values.static_values(p)
+        found.update(
+            {
+                "ActivationState": s.activation_state,
+                "BluetoothAddress": _mac_from(p.udid, 1),
+                # Every unactivated phone reports BrickState true (libideviceactivation #25).
+                "BrickState": s.activation_state == "Unactivated",
+                "ChipID": int(self.udid.split("-")[0], 16) if "-" in self.udid else 0,
+                "DeviceName": s.device_name,
+                "DevicePublicKey": self.key.public_pem(),
+                "EthernetAddress": _mac_from(p.udid, 2),
+                "HostAttached": True,
+                "NonVolatileRAM": self.nvram(),
+                "PasswordProtected": s.screen_locked,
+                "SIMStatus": sim_status,
+                "SIMTrayStatus": tray,
+                "TimeIntervalSince1970": time.time(),
+                "TrustedHostAttached": True,
+                "UniqueChipID": self.ecid,
+                "WiFiAddress": self.wifi_address,
+            }
+        )
         if p.imeis:
-            values["InternationalMobileEquipmentIdentity"] = p.imeis[0]
+            found["InternationalMobileEquipmentIdentity"] = p.imeis[0]
         if len(p.imeis) > 1:
-            values["InternationalMobileEquipmentIdentity2"] = p.imeis[1]
+            found["InternationalMobileEquipmentIdentity2"] = p.imeis[1]
         if s.sim is not Sim.NONE:
-            values["PhoneNumber"] = owner.PHONE_NUMBER
-            values["IntegratedCircuitCardIdentity"] = "8947" + p.serial_number.encode().hex()[:15]
-        return values
+            found.update(values.carrier_values(p))
+        return self._captured("", found)
+
+    def nvram(self) -> dict[str, bytes]:
+        """NVRAM as lockdown gives it: bytes values. fm-* flags are root-only and never deleted
+        by an erase (xnu IONVRAM.cpp), so they outlive it; the erase adds its own record."""
+        s = self.state
+        entries: dict[str, bytes] = {"auto-boot": b"true", "boot-args": b"", "bootdelay": b"0"}
+        if self.profile.nvram_fm_flags:
+            locked = s.find_my or s.activation_locked
+            entries["fm-activation-locked"] = b"YES" if locked else b"NO"
+            entries["fm-spstatus"] = b"YES" if s.find_my else b"NO"
+            if locked:
+                entries["fm-account-masked"] = owner.ACCOUNT_MASKED.encode()
+        if s.erased:
+            entries["oblit-begins"] = values.OBLIT_BEGINS
+            entries["obliteration"] = values.OBLITERATION
+        return entries
+
+    def _captured(self, domain: str, found: dict[str, Any]) -> dict[str, Any]:
+        source = self.profile.captured_after_erase if self.state.erased else self.profile.captured
+        for key, value in (source.get(domain) or {}).items():
+            if key not in IDENTITY_KEYS:
+                found[key] = value
+        return found
 
     def domain_values(self, domain: str) -> dict[str, Any] | None:
         cap = self.profile.capacity_bytes
@@ -200,15 +218,25 @@ class EmulatedIphone:
                 "AmountDataAvailable": cap - cap // 10 - used,
                 "AmountDataReserved": 200_000_000,
             },
+            # IsAssociated is what real phones get wrong: false at Setup Assistant whatever the
+            # lock (libimobiledevice #531), and false with Find My on for some (#275).
             "com.apple.fmip": {
-                "IsAssociated": self.state.find_my or self.state.activation_locked,
-                "ActivationLockEnabled": self.state.find_my or self.state.activation_locked,
+                "IsAssociated": self.state.find_my
+                and self.state.setup_done
+                and not self.profile.is_associated_lies,
             },
-            "com.apple.purplebuddy": {"SetupDone": self.state.setup_done},
+            # A fresh phone has no SetupDone yet: the key is missing, not false.
+            "com.apple.purplebuddy": {"SetupDone": True} if self.state.setup_done else {},
             "com.apple.mobile.backup": {"WillEncrypt": False},
             "com.apple.mobile.battery": {"BatteryCurrentCapacity": 81, "BatteryIsCharging": True},
         }
-        return domains.get(domain)
+        found = domains.get(domain)
+        captured = (
+            self.profile.captured_after_erase if self.state.erased else self.profile.captured
+        ).get(domain)
+        if captured:
+            found = self._captured(domain, dict(found or {}))
+        return found
 
     def unpaired_values(self) -> dict[str, Any]:
         values = self.all_values()
@@ -310,7 +338,9 @@ class EmulatedIphone:
             mdm_organization=None,
             sim=self.state.sim,
             user_data=False,
+            erased=True,
         )
+        self.forgotten_hosts |= set(self.pairings)
         self.pairings.clear()
         self.escrow_bags.clear()
         self.key = DeviceKey()

@@ -101,6 +101,19 @@ class IosLab:
     def unlock(self, udid: str) -> None:
         self.phones[udid].unlock()
 
+    def restart(self, udid: str) -> None:
+        """The phone reboots: off the bus, back under a new DeviceID, locked until unlocked once."""
+        phone = self.phones[udid]
+        self.usbmuxd.detach(phone)
+        phone.state.screen_locked = phone.state.passcode_set
+        self.usbmuxd.attach(phone)
+
+    def attach_profile(self, profile: IosProfile, index: int) -> EmulatedIphone:
+        """Plug in one given profile (e.g. from ``load_profile_file``) under the index-th
+        fleet identity, so it never collides with bundled profiles or other fleet phones."""
+        udid, serial, imeis = fleet_identity(profile.product_type, index, seed=profile.name)
+        return self.attach(profile.with_identity(udid, serial, imeis[: len(profile.imeis)]))
+
     # --- erase lifecycle ------------------------------------------------------------------
     def _erase_started(self, phone: EmulatedIphone) -> None:
         """The link drops and the phone leaves the bus; most come back after erase_s."""
@@ -115,3 +128,9 @@ class IosLab:
     def _returned(self, phone: EmulatedIphone) -> None:
         phone.apply_erase()
         self.usbmuxd.attach(phone)
+        if phone.profile.reenumerates:
+            # Booting phones drop off the bus and come back under a new DeviceID.
+            loop = asyncio.get_running_loop()
+            loop.call_soon(self.usbmuxd.detach, phone)
+            timer = loop.call_later(0.2, self.usbmuxd.attach, phone)
+            self._timers.add(timer)

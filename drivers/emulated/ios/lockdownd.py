@@ -8,8 +8,13 @@ import uuid
 from typing import Any
 
 from drivers.emulated.ios.device import EmulatedIphone
-from drivers.emulated.ios.pki import PairRecordRejected, check_pair_record, server_context
-from drivers.emulated.ios.profile import Fault
+from drivers.emulated.ios.pki import (
+    PairRecordRejected,
+    check_pair_record,
+    refusing_context,
+    server_context,
+)
+from drivers.emulated.ios.profile import Fault, StalePairing
 from drivers.emulated.ios.wire import FrameError, plist_frame, raw_frame, read_plist_frame
 
 LOCKDOWN_PORT = 62078
@@ -144,7 +149,7 @@ class LockdownSession:
             return plist_frame({**base, "Error": "SessionActive"}), None
         record = self.phone.pairings.get(host_id) if isinstance(host_id, str) else None
         if record is None:
-            return plist_frame({**base, "Error": "InvalidHostID"}), None
+            return self._stale_session(host_id, base)
         session_id = str(uuid.uuid4()).upper()
         context = server_context(record, self.phone.key)
 
@@ -154,6 +159,27 @@ class LockdownSession:
 
         reply = {**base, "SessionID": session_id, "EnableSessionSSL": True}
         return plist_frame(reply), upgrade
+
+    def _stale_session(self, host_id: object, base: dict[str, Any]) -> tuple[bytes, Any]:
+        """A host this phone knew before its erase: InvalidHostID, or a session whose TLS
+        handshake fails (libimobiledevice #1395), as the profile says."""
+        how = self.phone.profile.stale_pairing
+        if host_id not in self.phone.forgotten_hosts or how is StalePairing.INVALID_HOST_ID:
+            return plist_frame({**base, "Error": "InvalidHostID"}), None
+        reply = {**base, "SessionID": str(uuid.uuid4()).upper(), "EnableSessionSSL": True}
+        if how is StalePairing.TLS_CLOSED:
+
+            async def hang_up() -> None:
+                await asyncio.sleep(0)  # let the reply go out, then drop the link mid-handshake
+                self.writer.transport.abort()
+
+            return plist_frame(reply), hang_up
+        context = refusing_context(self.phone.key)
+
+        async def refuse() -> None:
+            await self.writer.start_tls(context)  # fails: no known host certificate verifies
+
+        return plist_frame(reply), refuse
 
     def _req_StopSession(self, msg: dict[str, Any], base: dict[str, Any]) -> tuple[bytes, None]:
         if self.session_host is None:

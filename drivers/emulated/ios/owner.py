@@ -13,5 +13,9 @@ DEVICE_NAMES: tuple[str, ...] = ("Kari sin iPhone", "Kari Nordmann's iPhone", "i
 FACTORY_DEVICE_NAME = "iPhone"
 PHONE_NUMBER = "+47 934 56 789"  # lockdown PhoneNumber while a SIM (or eSIM) is active
 
+# NVRAM fm-account-masked on a Find My phone: the owner's Apple ID, masked by iOS. The driver
+# drops it on receipt; tests/drivers_ios check it never reaches evidence.
+ACCOUNT_MASKED = "k***@i*****.com"
+
 # Every owner value that must never appear in anything the station keeps, logs or prints.
 CANARIES: tuple[str, ...] = (*DEVICE_NAMES, PHONE_NUMBER)

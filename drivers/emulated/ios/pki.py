@@ -11,11 +11,12 @@ import os
 import ssl
 import tempfile
 import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 
@@ -110,3 +111,35 @@ def _as_bytes(value: object) -> bytes:
     if isinstance(value, str):
         return value.encode()
     raise TypeError(f"expected PEM bytes, got {type(value).__name__}")
+
+
+def refusing_context(key: DeviceKey) -> ssl.SSLContext:
+    """TLS server side of a phone that no longer knows the host: it requires a client
+    certificate and trusts none the host can hold, so the handshake ends in an alert."""
+    now = datetime.now(UTC)
+    name = x509.Name([])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key.private_key, hashes.SHA256())
+    )
+    record = {"DeviceCertificate": cert.public_bytes(serialization.Encoding.PEM)}
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ALL:!aNULL:!eNULL:@SECLEVEL=0")
+    fd, path = tempfile.mkstemp(prefix="lab-ios-", suffix=".pem")
+    try:
+        os.write(fd, _as_bytes(record["DeviceCertificate"]) + b"\n" + key.private_pem())
+        os.close(fd)
+        ctx.load_cert_chain(path)
+    finally:
+        Path(path).unlink(missing_ok=True)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    # Its only trust anchor is its own new certificate: no host's certificate chains to it.
+    ctx.load_verify_locations(cadata=cert.public_bytes(serialization.Encoding.PEM).decode())
+    return ctx

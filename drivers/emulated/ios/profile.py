@@ -28,6 +28,14 @@ class Sim(StrEnum):
     ESIM = "esim"
 
 
+class StalePairing(StrEnum):
+    """How the erased phone answers a session under a pairing it has forgotten."""
+
+    INVALID_HOST_ID = "invalid_host_id"  # StartSession: Error InvalidHostID
+    TLS_REFUSED = "tls_refused"  # StartSession OK, then the TLS handshake fails with an alert
+    TLS_CLOSED = "tls_closed"  # StartSession OK, then the link closes during the handshake
+
+
 class Fault(StrEnum):
     NONE = "none"
     UNPLUGGED_MID_ERASE = "unplugged_mid_erase"  # cable pulled once the erase exchange began
@@ -62,6 +70,19 @@ class IosProfile:
     erase_s: float = 3.0
     fault: Fault = Fault.NONE
     description: str = ""
+    # Find My is on but com.apple.fmip IsAssociated answers false (libimobiledevice #275).
+    is_associated_lies: bool = False
+    # The release keeps fm-activation-locked / fm-spstatus in NVRAM (seen on iOS 16 and 17
+    # dumps; absent from the iOS 12/13 dumps): False gives a phone whose lock cannot be read.
+    nvram_fm_flags: bool = True
+    stale_pairing: StalePairing = StalePairing.INVALID_HOST_ID
+    # After the erase the phone attaches, drops off and attaches again (a new DeviceID each time).
+    reenumerates: bool = False
+    sim_tray_absent: bool = False  # no SIM tray at all (eSIM-only models)
+    # Lockdown values taken from real dumps, overriding the model: domain ("" = default) ->
+    # key -> value. ``captured`` holds before the first erase, ``captured_after_erase`` after.
+    captured: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    captured_after_erase: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def with_identity(self, udid: str, serial: str, imeis: tuple[str, ...]) -> IosProfile:
         return dataclasses.replace(self, udid=udid, serial_number=serial, imeis=imeis)
@@ -72,11 +93,46 @@ def available_profiles() -> list[str]:
 
 
 def load_profile(name: str) -> IosProfile:
+    return profile_from_dict(name, _bundled_raw(name))
+
+
+def _bundled_raw(name: str) -> dict[str, Any]:
     path = PROFILE_DIR / f"{name}.yaml"
     if not path.is_file():
         raise KeyError(f"no iOS lab profile {name!r}; have {', '.join(available_profiles())}")
-    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return profile_from_dict(name, raw)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ValueError(f"profile {name}: not a mapping")
+    return raw
+
+
+def load_profile_file(path: Path) -> IosProfile:
+    """A profile from any YAML file. ``extends: <bundled name>`` starts from that profile;
+    ``platform: ios`` is accepted and ignored; ``captured:`` maps domain ("" = default) to
+    key -> value (bytes as ``!!binary``) and is merged over the base's captured values."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: not a mapping")
+    raw = dict(raw)
+    platform = raw.pop("platform", "ios")
+    if platform != "ios":
+        raise ValueError(f"{path}: platform {platform!r} is not an iOS profile")
+    base_name = raw.pop("extends", None)
+    merged: dict[str, Any] = _bundled_raw(str(base_name)) if base_name else {}
+    for key in ("captured", "captured_after_erase"):
+        if key in raw:
+            raw[key] = _merge_captured(merged.get(key) or {}, raw[key] or {})
+    merged.update(raw)
+    return profile_from_dict(Path(path).stem, merged)
+
+
+def _merge_captured(
+    base: dict[str, dict[str, Any]], extra: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    out = {str(d): dict(v) for d, v in base.items()}
+    for domain, values in extra.items():
+        out.setdefault(str(domain), {}).update(values or {})
+    return out
 
 
 def profile_from_dict(name: str, raw: dict[str, Any]) -> IosProfile:
@@ -90,9 +146,19 @@ def profile_from_dict(name: str, raw: dict[str, Any]) -> IosProfile:
         data["capacity_bytes"] = int(raw["capacity_gb"]) * 1_000_000_000
     imeis = [raw[k] for k in ("imei", "imei2") if raw.get(k)]
     data["imeis"] = tuple(str(i) for i in imeis)
-    for key, kind in (("trust", Trust), ("sim", Sim), ("fault", Fault)):
+    for key, kind in (
+        ("trust", Trust),
+        ("sim", Sim),
+        ("fault", Fault),
+        ("stale_pairing", StalePairing),
+    ):
         if key in data:
             data[key] = kind(str(data[key]))
     for key in ("product_version", "build_version", "serial_number", "udid"):
         data[key] = str(data[key])
+    for key in ("captured", "captured_after_erase"):
+        if key in data:
+            data[key] = {
+                "" if d is None else str(d): dict(v or {}) for d, v in (data[key] or {}).items()
+            }
     return IosProfile(**data)
