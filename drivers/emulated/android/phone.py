@@ -222,6 +222,9 @@ class EmulatedAndroid:
 
     def start_wipe(self, how: str = "recovery") -> None:
         """``how``: "recovery" (Wipe data/factory reset), "test_harness" or "broadcast"."""
+        if self.profile.fault == "unplug_mid_reset":
+            self.unplug_now()  # the cable comes out as the phone goes down
+            return
         if self.profile.fault == "ignores_reset":
             self.log(f"wipe: {how} ignored")
             if how == "recovery":
