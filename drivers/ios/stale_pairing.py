@@ -25,6 +25,7 @@ from pymobiledevice3.exceptions import (
 from pymobiledevice3.service_connection import create_ssl_context
 
 from drivers.contract import DeviceGone
+from drivers.ios.allowlist import require_lockdown
 from drivers.ios.discovery import list_iphones
 from drivers.ios.errors import translated
 from drivers.ios.lockdown import GuardedLockdown, open_lockdown_retrying
@@ -82,11 +83,21 @@ async def _probe(
                 pem, minimum_version=ssl.TLSVersion.TLSv1_2, maximum_version=ssl.TLSVersion.TLSv1_3
             )
             await probe.service.start_tls(context)
+        # Under TLS 1.3 the client finishes its side before the phone has checked the host
+        # certificate; the refusal arrives with the first record. One allow-listed read inside
+        # the session settles it (sent raw: the client's own retry would reconnect unencrypted).
+        require_lockdown("GetValue", None, "ProductVersion")
+        reply = await probe.service.send_recv_plist(
+            {"Label": probe.label, "Request": "GetValue", "Key": "ProductVersion"}
+        )
+        if not isinstance(reply, dict) or "Value" not in reply:
+            error = reply.get("Error") if isinstance(reply, dict) else reply
+            return True, f"session accepted, then refused ({error})"
     except _TLS_REFUSED as exc:
         if udid not in await list_iphones(usbmux_address):
             raise DeviceGone("The phone disconnected while testing the old pairing") from exc
         return True, f"session accepted, TLS handshake refused ({type(exc).__name__})"
-    return False, "session started and TLS handshake completed"
+    return False, "session started under the old pairing and answered inside TLS"
 
 
 def _error_name(exc: Exception) -> str:

@@ -326,6 +326,7 @@ class EmulatedIphone:
         if self.profile.fault is Fault.LIES_ABOUT_ERASE:
             return
         locked = self.state.find_my or self.state.activation_locked
+        locked = locked or self.profile.locks_after_erase
         self.state = PhoneState(
             device_name=owner.FACTORY_DEVICE_NAME,
             activation_state="Unactivated",

@@ -79,6 +79,9 @@ class IosProfile:
     # After the erase the phone attaches, drops off and attaches again (a new DeviceID each time).
     reenumerates: bool = False
     sim_tray_absent: bool = False  # no SIM tray at all (eSIM-only models)
+    # Lab scenario (no source: assumption): the owner's account locks the phone while it is
+    # erased, so it comes back with fm-activation-locked=YES although it read NO before.
+    locks_after_erase: bool = False
     # Lockdown values taken from real dumps, overriding the model: domain ("" = default) ->
     # key -> value. ``captured`` holds before the first erase, ``captured_after_erase`` after.
     captured: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
