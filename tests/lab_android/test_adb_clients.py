@@ -37,7 +37,9 @@ def test_adb_shell_tcp_reads_the_profile(lab: AndroidLab, signer: PythonRSASigne
     assert dev.shell("getprop ro.crypto.state") == "encrypted\n"
     assert dev.shell("settings get secure user_setup_complete") == "1\n"
     assert "no owners" in dev.shell("dpm list-owners")
-    assert dev.shell("pm list packages -3 | wc -l") == "41\n"
+    # 41 the owner installed, 6 the carrier preloaded (they survive a reset).
+    assert dev.shell("pm list packages -3 | wc -l") == "47\n"
+    assert dev.shell("pm list packages -3 -i | grep -v -c installer=null") == "41\n"
     assert dev.shell("find /sdcard/DCIM -type f | wc -l") == "1290\n"
     assert "level: 64" in dev.shell("dumpsys battery")
     assert "[ro.product.model]: [SM-S911B]" in dev.shell("getprop")
@@ -91,8 +93,10 @@ def test_shell_user_permissions_are_those_of_a_real_phone(
     phone = lab.attach("pixel-8-clean")
     assert phone.tcp_port is not None
     dev = _tcp(lab, phone.tcp_port, signer)
+    # A user build: `am` delivers the unprotected broadcast and reports result=0, and
+    # MasterClearReceiver ignores it (the shell lacks MASTER_CLEAR): nothing happens.
     out = dev.shell("am broadcast -a android.intent.action.FACTORY_RESET -p android")
-    assert "java.lang.SecurityException: Permission Denial: not allowed to send broadcast" in out
+    assert out.endswith("Broadcast completed: result=0\n")
     assert "inaccessible or not found" in dev.shell("recovery --wipe_data")
     assert "WRITE_SECURE_SETTINGS" in dev.shell("settings put global adb_enabled 0")
     assert dev.shell("nosuchtool") == "/system/bin/sh: nosuchtool: inaccessible or not found\n"
@@ -120,6 +124,17 @@ def test_authorisation_prompt_and_factory_reset(lab: AndroidLab, signer: PythonR
         set(),
     )
     assert sum(state.files.values()) == 0
+    # The setup wizard: debugging off (MTP only), and it cannot be switched on from there.
+    while time.monotonic() < deadline and phone.phone.usb_function != "mtp":
+        time.sleep(0.05)
+    assert (phone.phone.usb_function, phone.screen) == ("mtp", "welcome")
+    phone.technician.enable_usb_debugging()
+    time.sleep(0.2)
+    assert phone.phone.usb_function == "mtp"
+    # Finishing setup flips the setup settings; only then can debugging be switched on.
+    phone.technician.finish_setup()
+    phone.technician.enable_usb_debugging()
+    deadline = time.monotonic() + 5
     while time.monotonic() < deadline and phone.phone.usb_function != "adb":
         time.sleep(0.05)
     (udev,) = list(usb.core.find(find_all=True, backend=backend))
@@ -127,7 +142,8 @@ def test_authorisation_prompt_and_factory_reset(lab: AndroidLab, signer: PythonR
     dev.connect(rsa_keys=[signer], auth_timeout_s=5)
     # The reset forgot the station: it had to ask again.
     assert phone.phone.events.count("auth: 'Allow USB debugging?' shown") == 2
-    assert dev.shell("settings get secure user_setup_complete") == "0\n"
+    assert dev.shell("settings get secure user_setup_complete") == "1\n"
+    assert dev.shell("settings get global boot_count") == "1\n"
 
 
 def _free_port() -> int:
