@@ -20,7 +20,7 @@ TRAY_ABSENT = "kCTSIMSupportSIMTrayAbsent"
 TRAY_NO_SIM = "kCTSIMSupportSIMTrayInsertedNoSIM"
 TRAY_WITH_SIM = "kCTSIMSupportSIMTrayInsertedWithSIM"
 # The erase record real phones keep in NVRAM (iOS 12/13 dumps; newer ones write "EACS Done").
-OBLIT_BEGINS = b"ObliType: ObliterateDataPartition. Reason: unknown"
+OBLIT_BEGINS = b"OblitType: ObliterateDataPartition. Reason: unknown"
 OBLITERATION = b"handle_message: Obliteration Complete\n"
 
 
