@@ -29,7 +29,9 @@ ANDROID_VENDORS: dict[int, str] = {
 
 # Apple devices in recovery and DFU mode present these product ids instead of a usbmux interface.
 APPLE_RECOVERY_PIDS = frozenset({0x1280, 0x1281, 0x1282, 0x1283})
-APPLE_DFU_PIDS = frozenset({0x1222, 0x1227})
+# libirecovery (include/libirecovery.h): 0x1222 WTF, 0x1227 DFU, 0xF014 Port DFU (A12 and later,
+# entered through the USB-C port controller).
+APPLE_DFU_PIDS = frozenset({0x1222, 0x1227, 0xF014})
 
 
 def vendor_name(vendor_id: int) -> str | None:
