@@ -301,8 +301,8 @@ class Engine:
         self._tasks[key] = asyncio.ensure_future(job)
 
     async def watch_usb(self, interval_s: float = 0.25) -> None:
-        """Start a job for every Android phone that appears with USB debugging on; show the
-        ones with debugging off so the technician can switch it on."""
+        """Start a job for every Android phone that appears, with USB debugging on (ADB) or
+        off (MTP only)."""
         from drivers.contract import UsbKind
         from drivers.usb.discovery import UsbWatcher
 
@@ -313,17 +313,10 @@ class Engine:
                 running = self._tasks.get(info.port_path)
                 if event.kind != "attached" or (running and not running.done()):
                     continue
-                if info.kind is UsbKind.ADB:
+                if info.kind in (UsbKind.ADB, UsbKind.MTP):
+                    # A phone with debugging off is a phone too: the driver identifies it from
+                    # its USB descriptors and offers the guided recovery reset.
                     self._start(info.port_path, self.run_android(info.port_path))
-                elif info.kind is UsbKind.MTP:
-                    view = PhoneView(
-                        info.port_path,
-                        Platform.ANDROID,
-                        state="waiting",
-                        progress="USB debugging is off: enable it on the phone",
-                    )
-                    self.phones[info.port_path] = view
-                    self._show(view)
             await asyncio.sleep(interval_s)
 
     async def watch_usbmux(self) -> None:
