@@ -10,6 +10,7 @@ from drivers.emulated.ios.profile import (
     Trust,
     available_profiles,
     load_profile,
+    load_profile_file,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "Trust",
     "available_profiles",
     "load_profile",
+    "load_profile_file",
 ]
