@@ -23,7 +23,7 @@ def test_mixed_fleet_ends_with_the_right_outcomes(home: Path, db_url: str) -> No
     try:
         op = demo_operator(ctx, None, None)
         summary = asyncio.run(run_headless(ctx, actor_of(op), 16))
-        # 8 Android (5 clean, FRP, SIM, liar) + 8 iPhones (5 clean, Find My, SIM, liar).
+        # 8 Android (4 clean, 1 guided, FRP, SIM, liar) + 8 iPhones (5 clean, Find My, SIM, liar).
         assert (summary.phones, summary.certified, summary.blocked, summary.failed) == (
             16,
             10,
@@ -39,13 +39,24 @@ def test_mixed_fleet_ends_with_the_right_outcomes(home: Path, db_url: str) -> No
             assert [d.state for d in liars] == ["failed"]
             certs = s.exec(select(Certificate)).all()
             assert len(certs) == 10 and all(c.emulated for c in certs)
+            levels: dict[str | None, int] = {}
             numbers = sorted(c.sequence for c in certs)
             assert numbers == list(range(1, 11))  # gapless under concurrency
             for cert in certs:
                 job = s.get(WipeJob, cert.job_id)
                 assert job is not None and job.outcome == "verified"
                 checks = s.exec(select(Evidence.check).where(Evidence.job_id == job.id)).all()
-                assert "station_key_forgotten" in checks or "old_pairing_rejected" in checks
+                # Each certificate rests on what proves its route: a restarted boot count and a
+                # new Android ID (Test Harness), the technician's confirmation (guided
+                # recovery), or an iPhone refusing the old pairing.
+                proof = {
+                    "test_harness": {"boot_count_restarted", "android_id_changed"},
+                    "guided_recovery": {"technician_attestation"},
+                    "mobilebackup2": {"old_pairing_rejected"},
+                }[job.route or ""]
+                assert proof <= set(checks), (job.route, checks)
+                levels[job.verification_level] = levels.get(job.verification_level, 0) + 1
+            assert levels == {"readback": 9, "attested": 1}
             pem = ctx.identity.public_key_pem().encode()
             (verified,) = verify_pdf(render_certificate(signed_from_record(certs[0])), pem)
             assert verified.payload.emulated is True

@@ -26,7 +26,7 @@ ANDROID_MIX = [
     "pixel-7-frp",
     "samsung-s23-clean",
     "moto-g54-sim",
-    "pixel-8-clean",
+    "pixel-7-locked",  # a PIN nobody knows: guided recovery, the technician confirms the screen
     "samsung-s23-liar",
 ]
 IOS_MIX = [
