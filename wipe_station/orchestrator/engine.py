@@ -79,6 +79,7 @@ class Engine:
         approvals: Approvals | None = None,
         attestations: Attestations | None = None,
         auto_attest: AutoAttest | None = None,
+        on_host_problem: Callable[[str], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.actor = actor
@@ -92,6 +93,8 @@ class Engine:
         self.approvals = approvals
         self.attestations = attestations
         self.auto_attest = auto_attest
+        # Problems of the station itself (no usbmuxd), for the operator, not for one phone.
+        self.on_host_problem = on_host_problem
         self.phones: dict[str, PhoneView] = {}
         self._tasks: dict[str, asyncio.Future[PhoneView]] = {}
 
@@ -319,13 +322,37 @@ class Engine:
                     self._start(info.port_path, self.run_android(info.port_path))
             await asyncio.sleep(interval_s)
 
-    async def watch_usbmux(self) -> None:
+    async def watch_usbmux(self, retry_s: float = 2.0) -> None:
+        """Start a job for every iPhone usbmuxd reports. Without a usbmuxd (not installed, not
+        started, restarted) the station says so once, with how to start it, and keeps trying:
+        iPhones appear as soon as the daemon does."""
+        from drivers.contract import DriverError
         from drivers.ios.discovery import MuxEventKind, UsbmuxWatcher, list_iphones
+        from drivers.ios.errors import UsbmuxdNotRunning
 
         assert self.usbmux_address is not None
-        for udid in await list_iphones(self.usbmux_address):
-            self._start(udid, self.run_ios(udid))
-        async with UsbmuxWatcher(self.usbmux_address) as watcher:
-            async for event in watcher:
-                if event.kind is MuxEventKind.ATTACHED:
-                    self._start(event.udid, self.run_ios(event.udid))
+        told = False
+        while True:
+            try:
+                for udid in await list_iphones(self.usbmux_address):
+                    self._start(udid, self.run_ios(udid))
+                if told:
+                    self._host("usbmuxd is running again: iPhones are visible.")
+                    told = False
+                async with UsbmuxWatcher(self.usbmux_address) as watcher:
+                    async for event in watcher:
+                        if event.kind is MuxEventKind.ATTACHED:
+                            self._start(event.udid, self.run_ios(event.udid))
+            except UsbmuxdNotRunning as exc:
+                if not told:
+                    self._host(str(exc))
+                    told = True
+            except DriverError as exc:  # the daemon went away mid-watch: start over
+                if not told:
+                    self._host(f"lost usbmuxd ({exc}); reconnecting")
+                    told = True
+            await asyncio.sleep(retry_s)
+
+    def _host(self, message: str) -> None:
+        if self.on_host_problem is not None:
+            self.on_host_problem(message)
