@@ -22,6 +22,10 @@ SCHEMA = "wipe-station/certificate-of-erasure/1"
 NUMBER_RE = re.compile(r"WS-(?P<station>[A-Z0-9]{2,16})-(?P<year>\d{4})-(?P<seq>\d{6})")
 
 
+# Field metadata: an optional field is omitted from the canonical JSON while it holds its default.
+OPTIONAL = {"omit_default": True}
+
+
 def format_number(station_id: str, year: int, sequence: int) -> str:
     return f"WS-{station_id}-{year}-{sequence:06d}"
 
@@ -133,6 +137,10 @@ class CertificatePayload:
     audit: AuditAnchor
     customer: Customer | None = None
     schema: str = field(default=SCHEMA)
+    # Added after the first certificates were signed: left out of the JSON while empty, so the
+    # canonical bytes (and signatures) of older certificates stay what they were.
+    timezone: str = field(default="", metadata=OPTIONAL)  # the depot's IANA zone for the page
+    supersedes: str = field(default="", metadata=OPTIONAL)  # the certificate this one replaces
 
     def __post_init__(self) -> None:
         # The verifier finds the number on the page by its shape and the station by its key;
@@ -175,7 +183,11 @@ class CertificatePayload:
 
 def _to_jsonable(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {
+            f.name: _to_jsonable(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if not (f.metadata.get("omit_default") and getattr(obj, f.name) == f.default)
+        }
     if isinstance(obj, tuple | list):
         return [_to_jsonable(v) for v in obj]
     return obj

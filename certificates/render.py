@@ -1,14 +1,15 @@
-"""Drawing certificates with reportlab: one A4 page each, bokmål and English side by side.
+"""Drawing certificates with reportlab: A4 pages, bokmål and English side by side.
 
 A single certificate and a batch come out of the same page routine; the signed envelope of every
-certificate is attached to the PDF as an embedded file named after its number.
+certificate is attached to the PDF as an embedded file named after its number. Every signed value
+is shown whole: long values wrap and continue on the next page, never cut short.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import qrcode
 from pypdf import PdfReader, PdfWriter
@@ -16,13 +17,21 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from certificates.clock import local_and_utc
 from certificates.labels import L
 from certificates.payload import CertificatePayload
 from certificates.signing import SignedCertificate, attachment_name
 from certificates.style import BAND, BOLD, INK, ITALIC, MONO, MUTED, REGULAR, RULE, WARN
-from certificates.text import fit, register_fonts, wrap
+from certificates.text import clean, fit, register_fonts, wrap_all
 
-__all__ = ["attachment_name", "render_certificate", "render_certificates"]
+__all__ = [
+    "Row",
+    "attachment_name",
+    "certificate_rows",
+    "page_count",
+    "render_certificate",
+    "render_certificates",
+]
 
 PAGE_W, PAGE_H = A4
 MARGIN = 36
@@ -30,63 +39,90 @@ BOTTOM = MARGIN + 2  # the footer lives below this line
 LABEL_W = 178
 VALUE_X = MARGIN + LABEL_W + 8
 VALUE_W = PAGE_W - MARGIN - VALUE_X
-ROW_H = 15.0
-SECTION_H = 20.0
-HANDWRITTEN_H = 24.0
+ROW_H = 13.0
+SECTION_H = 18.0
+HANDWRITTEN_H = 20.0
 QR_SIZE = 92
 # The number is drawn in a standard font: it is ASCII by construction, and its bytes stay
 # readable in the page content, which is what the verifier compares with the signed number.
 NUMBER_FONT = "Helvetica-Bold"
 
 
-@dataclass
-class _Row:
+@dataclass(frozen=True)
+class Row:
+    """One signed fact as the page shows it: a bilingual label and the whole value."""
+
     key: str
     value: str
-    lines: int = 1  # most lines this row may take
     mono: bool = False
-    flexible: bool = False  # may give up lines when the page is full
-    _cache: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
     def style(self) -> tuple[str, float, float]:
         # An empty value shows a dash, which the ASCII-only mono font cannot draw.
         return (MONO, 7.4, 8.6) if self.mono and self.value.strip() else (REGULAR, 8.6, 10.0)
 
-    def wrapped(self) -> list[str]:
-        # Page fitting asks again after every change of ``lines``; wrapping is the costly part.
-        if self.lines not in self._cache:
-            font, size, _ = self.style()
-            text = self.value if self.value.strip() else "–"
-            self._cache[self.lines] = wrap(text, font, size, VALUE_W, self.lines)
-        return self._cache[self.lines]
-
-    def height(self) -> float:
-        return max(ROW_H, self.style()[2] * len(self.wrapped()) + 5)
+    def lines(self) -> list[str]:
+        font, size, _ = self.style()
+        return wrap_all(self.value if self.value.strip() else "–", font, size, VALUE_W)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Section:
     key: str
 
 
-_Item = _Row | _Section
+_Item = Row | _Section
 
 
-def _height(items: Sequence[_Item]) -> float:
-    return sum(SECTION_H if isinstance(i, _Section) else i.height() for i in items)
+@dataclass
+class _Block:
+    """What one page draws for a row: some of its lines (a long value continues overleaf)."""
+
+    row: Row
+    lines: list[str]
+    continued: bool = False
+
+    def height(self) -> float:
+        return max(ROW_H, self.row.style()[2] * len(self.lines) + 3.5)
 
 
-def _fit_to_page(items: list[_Item], available: float) -> None:
-    """Take lines from the longest free-text rows until everything fits on the one page.
+_Placed = _Block | _Section
 
-    Identity, numbers and signature rows are never shortened; free text (notes, blocker messages)
-    is, and the signed payload still holds all of it.
+
+def _paginate(items: Sequence[_Item], first: float, later: float) -> list[list[_Placed]]:
+    """Spread the rows over as many pages as they need; nothing is shortened.
+
+    ``first`` and ``later`` are the heights available below the header. A section band never
+    ends a page alone; a row too long for what is left continues on the next page under its
+    label marked "continued".
     """
-    while _height(items) > available:
-        rows = [i for i in items if isinstance(i, _Row) and i.flexible and i.lines > 1]
-        if not rows:
-            break
-        max(rows, key=lambda r: (len(r.wrapped()), r.lines)).lines -= 1
+    pages: list[list[_Placed]] = [[]]
+    room = first
+    for n, item in enumerate(items):
+        if isinstance(item, _Section):
+            nxt = items[n + 1] if n + 1 < len(items) else None
+            need = SECTION_H + (ROW_H if isinstance(nxt, Row) else 0)
+            if need > room and pages[-1]:
+                pages.append([])
+                room = later
+            pages[-1].append(item)
+            room -= SECTION_H
+            continue
+        lead = item.style()[2]
+        lines, continued = item.lines(), False
+        while lines:
+            fits = max(0, int((room - 3.5) // lead)) if room >= ROW_H else 0
+            if fits == 0 and pages[-1]:
+                pages.append([])
+                room = later
+                continue
+            take = max(1, fits)
+            block = _Block(item, lines[:take], continued)
+            pages[-1].append(block)
+            room -= block.height()
+            lines, continued = lines[take:], True
+    if room < HANDWRITTEN_H:
+        pages.append([])
+    return pages
 
 
 class _Page:
@@ -108,8 +144,10 @@ class _Page:
         c.drawString(MARGIN + 4 + c.stringWidth(nb, BOLD, 9.5) + 6, self.y - 9, f"/ {en}")
         self.y -= SECTION_H - 4
 
-    def label(self, key: str) -> None:
+    def label(self, key: str, continued: bool = False) -> None:
         nb, en = L[key]
+        if continued:
+            nb, en = f"{nb} ({L['continued'][0]})", f"{en} ({L['continued'][1]})"
         c = self.c
         c.setFillColor(INK)
         c.setFont(BOLD, 7.2)
@@ -124,16 +162,15 @@ class _Page:
         self.c.line(MARGIN, self.y - height + 1, PAGE_W - MARGIN, self.y - height + 1)
         self.y -= height
 
-    def row(self, row: _Row) -> None:
-        self.label(row.key)
-        font, size, lead = row.style()
+    def row(self, block: _Block) -> None:
+        self.label(block.row.key, block.continued)
+        font, size, lead = block.row.style()
         c = self.c
         c.setFillColor(INK)
         c.setFont(font, size)
-        wrapped = row.wrapped()
-        for i, line in enumerate(wrapped):
+        for i, line in enumerate(block.lines):
             c.drawString(VALUE_X, self.y - 8.8 - i * lead, line)
-        self.rule(row.height())
+        self.rule(block.height())
 
     def handwritten(self) -> None:
         """A line for a wet signature: printed copies are often countersigned at hand-over."""
@@ -186,9 +223,12 @@ def _header(page: _Page, cert: SignedCertificate) -> None:
     c.setFont(NUMBER_FONT, 14)
     c.drawString(MARGIN, top - 74, p.number)
     c.setFont(REGULAR, 8)
-    issued = f"{L['issued_at'][0]} / {L['issued_at'][1]}: {p.issued_at}"
+    issued = f"{L['issued_at'][0]} / {L['issued_at'][1]}: {local_and_utc(p.issued_at, p.timezone)}"
     station = f"{L['station'][0]} / {L['station'][1]}: {p.station_id}"
-    c.drawString(MARGIN, top - 87, fit(f"{issued}     {station}", REGULAR, 8, text_w))
+    # Both are short by construction (a timestamp, a station code), so nothing is cut here.
+    c.drawString(MARGIN, top - 84, clean(issued, whole=True))
+    c.drawString(MARGIN, top - 94, clean(station, whole=True))
+    assert c.stringWidth(clean(issued, whole=True), REGULAR, 8) <= text_w + QR_SIZE
     page.y = top - QR_SIZE - 4
     if p.emulated:
         c.setFillColor(WARN)
@@ -201,11 +241,25 @@ def _header(page: _Page, cert: SignedCertificate) -> None:
         page.y -= 24
 
 
+def _words(prefix: str, code: str) -> str:
+    """A code as plain words in both languages; an unknown code as its words, never a constant
+    name alone (the raw value stays in the evidence)."""
+    if f"{prefix}{code}" in L:
+        return "{} / {}".format(*L[f"{prefix}{code}"])
+    return " ".join(code.replace("_", " ").split())
+
+
 def _blockers(p: CertificatePayload) -> str:
     if not p.mobile.blockers:
         return "{} / {}".format(*L["no_blockers"])
     state = {True: "{} / {}".format(*L["cleared"]), False: "{} / {}".format(*L["not_cleared"])}
-    return "; ".join(f"{b.code} ({b.message}): {state[b.cleared]}" for b in p.mobile.blockers)
+    # The phone's own answer (b.message) is in the signed payload and the evidence; the page
+    # names the check in words and says whether it was cleared.
+    return "; ".join(f"{_words('blocker_', b.code)}: {state[b.cleared]}" for b in p.mobile.blockers)
+
+
+def _route(p: CertificatePayload) -> str:
+    return _words("route_", p.mobile.reset_route) if p.mobile.reset_route else ""
 
 
 def _level(p: CertificatePayload) -> str:
@@ -230,7 +284,8 @@ def _joined(*parts: str) -> str:
     return ", ".join(x for x in parts if x)
 
 
-def _items(cert: SignedCertificate) -> list[_Item]:
+def certificate_rows(cert: SignedCertificate) -> list[_Item]:
+    """Every row the page shows, in order, each with its whole value."""
     p = cert.payload
     who, m, s, mob, d, v = (
         p.performed_by,
@@ -242,76 +297,84 @@ def _items(cert: SignedCertificate) -> list[_Item]:
     )
     cust = p.customer
     return [
+        *([Row("supersedes", p.supersedes)] if p.supersedes else []),
         _Section("s_person"),
-        _Row("name", who.name),
-        _Row("title_role", who.title),
-        _Row("organization", _joined(who.organization, who.location)),
-        _Row("phone", who.phone),
+        Row("name", who.name),
+        Row("title_role", who.title),
+        Row("organization", _joined(who.organization, who.location)),
+        Row("phone", who.phone),
         _Section("s_media"),
-        _Row("manufacturer", m.manufacturer),
-        _Row("model", m.model, lines=2, flexible=True),
-        _Row("serial_number", m.serial_number),
-        _Row("property_number", m.property_number),
-        _Row("media_type", m.media_type),
-        _Row("source", m.source),
-        _Row("classification", m.classification),
-        _Row("data_backed_up", m.data_backed_up),
+        Row("manufacturer", m.manufacturer),
+        Row("model", m.model),
+        Row("serial_number", m.serial_number),
+        Row("property_number", m.property_number),
+        Row("media_type", m.media_type),
+        Row("source", m.source),
+        Row("classification", m.classification),
+        Row("data_backed_up", m.data_backed_up),
         _Section("s_mobile"),
-        _Row("platform", f"{mob.platform} {mob.os_version}"),
-        _Row("imeis", ", ".join(mob.imeis)),
-        _Row("udid", mob.udid, mono=True),
-        _Row("blockers", _blockers(p), lines=3, flexible=True),
-        _Row("evidence_digest", mob.evidence_digest, mono=True),
-        _Row("customer", f"{cust.name} ({cust.org_number})" if cust else ""),
+        Row("platform", f"{mob.platform} {mob.os_version}"),
+        Row("imeis", ", ".join(mob.imeis)),
+        Row("udid", mob.udid, mono=True),
+        Row("blockers", _blockers(p)),
+        Row("evidence_digest", mob.evidence_digest, mono=True),
+        Row("customer", f"{cust.name} ({cust.org_number})" if cust else ""),
         _Section("s_sanitization"),
-        _Row("method_type", s.method_type),
-        _Row("method_used", s.method_used),
-        _Row("method_details", s.method_details, lines=2, flexible=True),
-        _Row("tool", f"{s.tool} {s.tool_version}"),
-        _Row("verification_method", s.verification_method, lines=2, flexible=True),
-        _Row("verification_level", _level(p), lines=2, flexible=True),
-        _Row("activation_lock", _owner_lock(p), lines=2, flexible=True),
-        _Row("reuse", _reuse(p)),
-        _Row("post_classification", s.post_classification),
-        _Row("notes", s.notes, lines=2, flexible=True),
+        Row("method_type", s.method_type),
+        Row("method_used", s.method_used),
+        Row("method_details", s.method_details),
+        Row("tool", f"{s.tool} {s.tool_version}"),
+        Row("verification_method", s.verification_method),
+        Row("reset_route", _route(p)),
+        Row("verification_level", _level(p)),
+        Row("activation_lock", _owner_lock(p)),
+        Row("reuse", _reuse(p)),
+        Row("post_classification", s.post_classification),
+        Row("notes", s.notes),
         _Section("s_destination"),
-        _Row("destination", _joined(d.description, d.facility)),
+        Row("destination", _joined(d.description, d.facility)),
         _Section("s_validation"),
-        _Row("validator", v.validator),
-        _Row("validator_org", _joined(v.title, v.organization)),
-        _Row("validation_date", v.date),
-        _Row("audit", f"{p.audit.station} #{p.audit.seq} {p.audit.event_hash}", lines=2, mono=True),
-        _Row("payload_digest", cert.digest, mono=True),
-        _Row("signature", cert.signature_b64, lines=2, mono=True),
+        Row("validator", v.validator),
+        Row("validator_org", _joined(v.title, v.organization)),
+        Row("validation_date", v.date),
+        Row("audit", f"{p.audit.station} #{p.audit.seq} {p.audit.event_hash}", mono=True),
+        Row("payload_digest", cert.digest, mono=True),
+        Row("signature", cert.signature_b64, mono=True),
     ]
 
 
-def _body(page: _Page, cert: SignedCertificate) -> None:
-    items = _items(cert)
-    _fit_to_page(items, page.y - BOTTOM - HANDWRITTEN_H)
-    for item in items:
-        if isinstance(item, _Section):
-            page.section(item.key)
-        else:
-            page.row(item)
-    page.handwritten()
-    if page.y < BOTTOM - 0.5:  # only a layout bug can get here: every input is bounded above
-        raise AssertionError(f"{cert.payload.number}: certificate overflows its page")
+def _header_height(cert: SignedCertificate) -> float:
+    return QR_SIZE + 4 + (24 if cert.payload.emulated else 0)
 
 
-def _footer(page: _Page, index: int, total: int) -> None:
+def _pages(cert: SignedCertificate) -> list[list[_Placed]]:
+    room = PAGE_H - MARGIN - _header_height(cert) - BOTTOM
+    return _paginate(certificate_rows(cert), room, room)
+
+
+def _footer(page: _Page, number: str, index: int, total: int) -> None:
     c = page.c
     c.setFont(REGULAR, 6.8)
     c.setFillColor(MUTED)
     c.drawString(MARGIN, MARGIN - 12, L["verify_hint"][0])
     c.drawString(MARGIN, MARGIN - 20, L["verify_hint"][1])
-    c.drawRightString(
-        PAGE_W - MARGIN, MARGIN - 12, f"{L['page'][0]} / {L['page'][1]} {index}/{total}"
-    )
+    (nb, en), (of_nb, of_en) = L["page"], L["page_of"]
+    c.drawRightString(PAGE_W - MARGIN, MARGIN - 12, f"{number} · {nb} {index} {of_nb} {total}")
+    c.drawRightString(PAGE_W - MARGIN, MARGIN - 20, f"{en} {index} {of_en} {total}")
+
+
+def page_count(cert: SignedCertificate) -> int:
+    """How many pages ``cert`` takes; the verifier checks a file holds all of them."""
+    return len(_pages(cert))
 
 
 def render_certificates(certs: Sequence[SignedCertificate], title: str | None = None) -> bytes:
-    """One page per certificate, each signed envelope embedded; one or many per file."""
+    """Each certificate on as many A4 pages as it needs (each page with its number and QR code),
+    each signed envelope embedded; one or many certificates per file.
+
+    The output depends on nothing but ``certs`` (reportlab's invariant mode): the verifier draws
+    the same file again from the signed payloads and compares it page by page.
+    """
     if not certs:
         raise ValueError("no certificates to render")
     numbers = [c.payload.number for c in certs]
@@ -324,12 +387,22 @@ def render_certificates(certs: Sequence[SignedCertificate], title: str | None = 
     canvas.setAuthor("Wipe Station")
     canvas.setSubject("Sletteattest / Certificate of Erasure")
     canvas.setCreator("Wipe Station")
-    for i, cert in enumerate(certs, start=1):
-        page = _Page(canvas)
-        _header(page, cert)
-        _body(page, cert)
-        _footer(page, i, len(certs))
-        canvas.showPage()
+    for cert in certs:
+        pages = _pages(cert)
+        for i, placed in enumerate(pages, start=1):
+            page = _Page(canvas)
+            _header(page, cert)
+            for item in placed:
+                if isinstance(item, _Section):
+                    page.section(item.key)
+                else:
+                    page.row(item)
+            if i == len(pages):
+                page.handwritten()
+            if page.y < BOTTOM - 0.5:  # only a layout bug can get here
+                raise AssertionError(f"{cert.payload.number}: page {i} overflows")
+            _footer(page, cert.payload.number, i, len(pages))
+            canvas.showPage()
     canvas.save()
     return _attach(
         buf.getvalue(),

@@ -39,12 +39,13 @@ def register_fonts() -> frozenset[int]:
     return frozenset(regular.face.charToGlyph)
 
 
-def clean(text: str, ascii_only: bool = False) -> str:
+def clean(text: str, ascii_only: bool = False, *, whole: bool = False) -> str:
     """What may be drawn of ``text``: one line, no control or bidi formatting characters, and
-    every character the font lacks replaced by a visible '?'."""
+    every character the font lacks replaced by a visible '?'. Unless ``whole``, only the start of
+    a very long text is looked at (callers that shorten it anyway need no more)."""
     drawable = register_fonts()
     out: list[str] = []
-    for ch in unicodedata.normalize("NFC", text[: _MAX_CHARS * 2]):
+    for ch in unicodedata.normalize("NFC", text if whole else text[: _MAX_CHARS * 2]):
         cat = unicodedata.category(ch)
         if cat in ("Zs", "Zl", "Zp") or ch in "\t\n\r":
             out.append(" ")
@@ -94,7 +95,29 @@ def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> lis
     return lines
 
 
+def wrap_all(text: str, font: str, size: float, width: float) -> list[str]:
+    """Wrap the whole of ``text`` into lines of at most ``width`` points: nothing is shortened.
+
+    Signed values go through here: a certificate shows every character it signs (cleaned of
+    control and bidi characters, undrawable ones as '?'), on as many lines as it takes.
+    """
+    s = clean(text, ascii_only=font == MONO, whole=True)
+    lines: list[str] = []
+    while pdfmetrics.stringWidth(s[:_MAX_CHARS], font, size) > width or len(s) > _MAX_CHARS:
+        cut = _longest_prefix(s, font, size, width)
+        space = s.rfind(" ", 0, cut + 1)
+        if space > 0 and s[cut] != " ":
+            cut = space
+        lines.append(s[:cut].rstrip())
+        s = s[cut:].lstrip()
+    lines.append(s)
+    return lines
+
+
 def _longest_prefix(s: str, font: str, size: float, width: float) -> int:
+    # No line holds _MAX_CHARS characters at any size we print, so longer text need not be
+    # measured: wrapping a 100 kB value stays linear.
+    s = s[:_MAX_CHARS]
     lo, hi = 1, len(s)
     while lo < hi:
         mid = (lo + hi + 1) // 2

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 
-from certificates.labels import both
+from certificates.labels import L, both
 from certificates.payload import NUMBER_RE, CertificatePayload, PayloadError
 from certificates.signing import (
     InvalidPublicKey,
@@ -79,11 +79,31 @@ class VerifiedCertificate:
         return self.signed.payload
 
 
-def verify_pdf(pdf: bytes, public_key_pem: bytes) -> list[VerifiedCertificate]:
-    """Check every certificate in ``pdf`` (one per page): its embedded signed payload, the
-    signature under ``public_key_pem``, and the number printed on its page.
+class PageMismatch(VerificationError):
+    """The page shows something other than what the signed certificate draws."""
 
-    Returns the verified certificates in page order, or raises a VerificationError subclass.
+
+class QrMismatch(VerificationError):
+    pass
+
+
+class PagesMissingOrAdded(VerificationError):
+    pass
+
+
+class Superseded(VerificationError):
+    """Genuine, but a later certificate replaces it (known only from the audit bundle)."""
+
+
+def verify_pdf(
+    pdf: bytes, public_key_pem: bytes, *, check_qr: bool = True
+) -> list[VerifiedCertificate]:
+    """Check every certificate in ``pdf``: its embedded signed payload and the signature under
+    ``public_key_pem``, then every page against the pages that signed payload draws — the text
+    field by field, the QR codes read off the rendered page, and the page objects as a whole.
+
+    Returns the verified certificates in file order (``page`` is each one's first page), or
+    raises a VerificationError subclass whose one-line message names what differs.
     """
     try:
         key = load_public_key(public_key_pem)
@@ -95,22 +115,146 @@ def verify_pdf(pdf: bytes, public_key_pem: bytes) -> list[VerifiedCertificate]:
         with _quiet_pypdf():
             reader = PdfReader(io.BytesIO(pdf), strict=False)
             attachments = reader.attachments
-            pages = [page.extract_text() or "" for page in reader.pages]
+            pages = list(reader.pages)
+            texts = [page.extract_text() or "" for page in pages]
     except Exception as exc:  # a parser fed hostile bytes fails in many ways; all mean "damaged"
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
     if not pages:
         raise DamagedPdf("the PDF has no pages")
-    shown = [_visible_number(i, text) for i, text in enumerate(pages, start=1)]
+    shown = [_visible_number(i, text) for i, text in enumerate(texts, start=1)]
     unclaimed = sorted(
         name.removesuffix(".json")
         for name in attachments
         if NUMBER_RE.fullmatch(name.removesuffix(".json"))
         and name.removesuffix(".json") not in shown
     )
-    return [
-        _verify_page(index, number, attachments.get(attachment_name(number)), unclaimed, key)
-        for index, number in enumerate(shown, start=1)
-    ]
+    verified: dict[str, VerifiedCertificate] = {}
+    for index, number in enumerate(shown, start=1):
+        if number not in verified:
+            verified[number] = _verify_page(
+                index, number, attachments.get(attachment_name(number)), unclaimed, key
+            )
+    _check_page_runs(shown, verified, unclaimed)
+    certs = list(verified.values())
+    try:
+        _compare_pages(pdf, pages, certs, shown, check_qr)
+    except VerificationError:
+        raise
+    except Exception as exc:  # pypdf on a hostile page object
+        raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
+    return certs
+
+
+def _check_page_runs(
+    shown: list[str], verified: dict[str, VerifiedCertificate], unclaimed: list[str]
+) -> None:
+    """Each certificate's pages stand together and all of them are there."""
+    from certificates.render import page_count
+
+    runs: list[tuple[str, int, int]] = []  # number, first page, pages
+    for index, number in enumerate(shown, start=1):
+        if runs and runs[-1][0] == number:
+            runs[-1] = (number, runs[-1][1], runs[-1][2] + 1)
+        else:
+            runs.append((number, index, 1))
+    seen: dict[str, int] = {}
+    for number, first, count in runs:
+        if number in seen:
+            raise PagesMissingOrAdded(
+                f"{number} appears twice, on page {seen[number]} and on page {first}: a page "
+                "was added"
+            )
+        seen[number] = first
+        want = page_count(verified[number].signed)
+        if count != want:
+            change = "removed" if count < want else "added"
+            raise PagesMissingOrAdded(
+                f"{number} takes {want} page(s), but the file holds {count} of its pages "
+                f"(pages {first}-{first + count - 1}): a page was {change}"
+            )
+    if unclaimed:
+        raise PagesMissingOrAdded(
+            f"the file embeds the signed certificate {unclaimed[0]}, but no page shows it: "
+            "its page was removed"
+        )
+
+
+def _compare_pages(
+    pdf: bytes,
+    pages: list[PageObject],
+    certs: list[VerifiedCertificate],
+    shown: list[str],
+    check_qr: bool,
+) -> None:
+    from certificates import pagecheck
+    from certificates.render import render_certificates
+
+    signed = [c.signed for c in certs]
+    with _quiet_pypdf():
+        expected = list(PdfReader(io.BytesIO(render_certificates(signed))).pages)
+    if len(expected) != len(pages):  # _check_page_runs makes this unreachable; belt and braces
+        raise PagesMissingOrAdded(
+            f"the signed certificates take {len(expected)} pages, the file has {len(pages)}"
+        )
+    by_number = {c.payload.number: c.signed for c in certs}
+    for index, (page, want) in enumerate(zip(pages, expected, strict=True), start=1):
+        number = shown[index - 1]
+        want_lines = pagecheck.lines(want)
+        labels = {**_LABEL_LINES, number: "certificate number"}
+        diff = pagecheck.first_difference(
+            want_lines,
+            pagecheck.lines(page),
+            pagecheck.field_names(want_lines, labels),
+            "the signed certificate",
+        )
+        if diff:
+            raise PageMismatch(f"page {index} ({number}) {diff}")
+    if check_qr:
+        try:
+            codes = pagecheck.qr_codes(pdf)
+        except pagecheck.QrUnreadable as exc:
+            raise VerificationError(str(exc)) from exc
+        for index, found in enumerate(codes, start=1):
+            _check_qr(index, by_number[shown[index - 1]], found)
+    for index, (page, want) in enumerate(zip(pages, expected, strict=True), start=1):
+        if pagecheck.fingerprint(page) != pagecheck.fingerprint(want):
+            raise PageMismatch(
+                f"page {index} ({shown[index - 1]}) is not the page its signed certificate "
+                "draws: its text agrees, but drawing, fonts, annotations or page boxes differ"
+            )
+
+
+def _label_lines() -> dict[str, str]:
+    """Each row label as the page shows it (English, also "… (continued)"), to its name."""
+    out: dict[str, str] = {}
+    for _nb, en in L.values():
+        for text in (en, f"{en} ({L['continued'][1]})"):
+            out[" ".join(text.split())] = en.lower()
+    out[" ".join(f"{L['issued_at'][0]} / {L['issued_at'][1]}:".split())] = "issue time"
+    return out
+
+
+_LABEL_LINES = _label_lines()
+
+
+def _check_qr(index: int, cert: SignedCertificate, found: list[str]) -> None:
+    want = cert.qr_text()
+    if found == [want]:
+        return
+    number = cert.payload.number
+    if not found:
+        raise QrMismatch(f"page {index} ({number}) has no readable QR code")
+    for text in found:
+        if text == want:
+            continue
+        parts = text.split(":")
+        if len(parts) >= 3 and parts[0] == "WSCERT" and parts[2] != number:
+            raise QrMismatch(f"page {index} shows {number}, but its QR code belongs to {parts[2]}")
+        raise QrMismatch(
+            f"page {index} ({number}): the QR code does not match the signed certificate "
+            f"(it reads {text[:60]!r})"
+        )
+    raise QrMismatch(f"page {index} ({number}) carries {len(found)} QR codes; it should carry one")
 
 
 def _visible_number(index: int, text: str) -> str:
