@@ -3,7 +3,6 @@ certified phones for physical spot checks. No personal data: employees never app
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -14,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from wipe_station import csv_safe
 from wipe_station.audit import log as audit
 from wipe_station.certify import issued_between
 from wipe_station.context import StationContext
@@ -157,7 +157,7 @@ def _span(start: date | None, end: date | None) -> dict[str, str | None]:
 
 def to_csv(rows: list[Any]) -> str:
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
+    w = csv_safe.writer(out)  # serials, models, names: never a formula in a spreadsheet
     if rows:
         names = list(asdict(rows[0]))
         w.writerow(names)

@@ -7,7 +7,6 @@ batch has a certificate of erasure: the rules below refuse anything else, saying
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +16,7 @@ from pathlib import Path
 from sqlmodel import Session, col, func, select
 
 from certificates.manifest import ManifestPhone, Party, RecyclingManifest
-from wipe_station import settings
+from wipe_station import csv_safe, settings
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import BatchItem, Certificate, Device, RecyclingBatch
@@ -322,7 +321,7 @@ MANIFEST_CSV_COLUMNS = (
 def manifest_csv(m: RecyclingManifest) -> str:
     """The manifest as CSV for the recycler's system: one row a phone, then the counts."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
+    w = csv_safe.writer(out)  # models, serials, the recycler: never a formula in a spreadsheet
     w.writerow(MANIFEST_CSV_COLUMNS)
     for p in m.phones:
         imeis = [*p.imeis, "", ""]

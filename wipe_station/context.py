@@ -18,7 +18,7 @@ from wipe_station.db.models import Station
 from wipe_station.db.upsert import insert_ignore
 from wipe_station.errors import StationError
 from wipe_station.identity import StationIdentity, load_or_create
-from wipe_station.paths import keys_dir, resolve_db_url, station_home
+from wipe_station.paths import keys_dir, private_database, resolve_db_url, station_home
 from wipe_station.timeutil import utcnow
 
 
@@ -59,6 +59,10 @@ def open_station(home: Path | None = None, db_url: str | None = None) -> Station
     home = station_home(home)
     identity = load_or_create(home)
     url = resolve_db_url(db_url, home)
+    try:
+        private_database(url)  # before SQLite creates it with the umask's mode
+    except OSError as exc:
+        raise StationError(f"cannot open the database file: {exc.strerror}") from exc
     engine = make_engine(url)
     ctx = StationContext(home=home, db_url=url, engine=engine, identity=identity)
     try:

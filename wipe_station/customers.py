@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from stdnum.exceptions import ValidationError
 from stdnum.no import orgnr
 
+from wipe_station import dates
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import Customer
@@ -28,6 +29,8 @@ def add_customer(
     number = normalise_org_number(org)
     if not name.strip():
         raise StationError("a customer needs a name")
+    if contract_end is not None:
+        dates.check(contract_end, "contract end")
     with ctx.session() as s:
         if s.exec(select(Customer).where(Customer.org_number == number)).first():
             raise StationError(f"customer {number} exists already")
@@ -52,6 +55,8 @@ def set_contract_end(
     ctx: StationContext, actor: audit.Actor, org: str, contract_end: date | None
 ) -> Customer:
     number = normalise_org_number(org)
+    if contract_end is not None:
+        dates.check(contract_end, "contract end")
     with ctx.session() as s:
         cust = s.exec(select(Customer).where(Customer.org_number == number)).first()
         if cust is None:

@@ -24,8 +24,12 @@ from wipe_station.customers import normalise_org_number
 from wipe_station.db.models import Customer, Device, IntakeLine
 from wipe_station.errors import StationError
 from wipe_station.lifecycle import DeviceState
+from wipe_station.safe_text import visible
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# A real header is a few dozen characters; a 128 kB one is not a return list (and would
+# exceed the csv module's field limit mid-parse).
+MAX_HEADER_CHARS = 4096
 
 # Accepted header spellings, compared after lower-casing and dropping spaces, '_', '-' and '.'.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -88,7 +92,8 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         found[name] = i
     if "org_number" not in found or not ({"serial", "imei"} & found.keys()):
         raise StationError(
-            f"the header {', '.join(h.strip() for h in header) or '(empty)'} lacks the columns "
+            f"the header {visible(', '.join(h.strip() for h in header), 200) or '(empty)'} "
+            "lacks the columns "
             "an intake file needs: org_number, and serial and/or imei "
             "(optional: employee_name, employee_phone, reason)"
         )
@@ -139,7 +144,7 @@ def _parse_row(line: int, cells: list[str], cols: dict[str, int]) -> _Row:
     if serial is None and imei_raw is None:
         raise StationError("neither serial nor IMEI")
     if serial is not None and (len(serial) > 64 or not re.match(r"^[\w\-./]+$", serial)):
-        raise StationError(f"serial {serial!r} is not a serial number")
+        raise StationError(f"serial {serial[:40]!r} is not a serial number")
     imei = normalise_imei(imei_raw) if imei_raw else None
     phone_raw = get("employee_phone")
     phone = normalise_phone(phone_raw) if phone_raw else None
@@ -180,6 +185,11 @@ def import_csv(ctx: StationContext, actor: audit.Actor, path: Path) -> ImportRes
 
 def import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str) -> ImportResult:
     lines = text.splitlines(keepends=True)
+    if lines and len(lines[0]) > MAX_HEADER_CHARS:
+        raise StationError(
+            f"{visible(source, 80)}: the first line has {len(lines[0])} characters; an intake "
+            f"file's header row is at most {MAX_HEADER_CHARS} (org_number, serial, imei, …)"
+        )
     sample = "".join(lines[:5])
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -190,6 +200,8 @@ def import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str)
         header = next(reader)
     except StopIteration:
         raise StationError(f"{source} is empty") from None
+    except csv.Error as exc:
+        raise StationError(f"{visible(source, 80)}: the header row is unreadable ({exc})") from None
     cols, ignored = _columns(header)
     result = ImportResult(source=source[:255], ignored_columns=ignored)
     parsed: list[_Row] = []

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from wipe_station.audit import log as audit
@@ -17,6 +18,7 @@ from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
 from wipe_station.errors import AccessDenied, SignInFailed, StationError
 from wipe_station.roles import Permission, Role, allowed
+from wipe_station.safe_text import visible
 from wipe_station.timeutil import utcnow
 
 MAX_WRONG_PINS = 5
@@ -27,14 +29,16 @@ _hasher = PasswordHasher()
 
 
 def validate_pin(pin: str) -> None:
-    if not _PIN_RE.match(pin):
+    # fullmatch: "$" alone would let a trailing newline through.
+    if not _PIN_RE.fullmatch(pin):
         raise StationError("a PIN is 4 to 12 digits")
 
 
 def validate_name(name: str) -> None:
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise StationError(
-            f"operator name {name!r} must be 2-64 letters, digits, '.', '_' or '-' (no spaces)"
+            f"operator name {visible(name, 80)!r} must be 2-64 letters, digits, '.', '_' or '-' "
+            "(no spaces)"
         )
 
 
@@ -58,6 +62,17 @@ def add_operator(
         raise StationError(
             f"unknown role {role!r}: use {', '.join(r.value for r in Role)}"
         ) from exc
+    try:
+        return _insert_operator(ctx, name, role_v, pin, by)
+    except IntegrityError:
+        # Another station added the same name between our check and our insert. The driver's
+        # message would quote the row, PIN hash included: say only what happened.
+        raise StationError(f"operator {name!r} exists already") from None
+
+
+def _insert_operator(
+    ctx: StationContext, name: str, role_v: Role, pin: str, by: Operator | None
+) -> Operator:
     with ctx.session() as session:
         if by is None:
             if count_operators(session) > 0:

@@ -6,7 +6,6 @@ models, outcomes and counts. Small counts become "<5" in every output (PDF and C
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from datetime import UTC, date, datetime, time
@@ -14,6 +13,7 @@ from datetime import UTC, date, datetime, time
 from sqlmodel import col, select
 
 from certificates.report import CountRow, EmployerReport, shown_count
+from wipe_station import csv_safe
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.customers import normalise_org_number
@@ -102,7 +102,7 @@ def customer_report(
 
 def report_csv(report: EmployerReport) -> str:
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
+    w = csv_safe.writer(out)  # customer and model names: never a formula in a spreadsheet
     w.writerow(["customer", report.customer_name, report.customer_org_number])
     w.writerow(["period", report.period_start, report.period_end])
     w.writerow(["note", 'aggregated counts only; counts below 5 are shown as "<5"'])

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, or_, select
 
 from wipe_station import settings
@@ -74,6 +74,8 @@ class RetentionPlan:
     certificates: list[str] = field(default_factory=list)
     evidence: int = 0
     compacted: str = ""
+    # Customers left out of this run, each with the reason; the others went ahead.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -86,14 +88,12 @@ class RetentionPlan:
 
 
 def _int_setting(session: Session, key: str) -> int:
+    # The same range `settings set` enforces, for a value stored before it did.
     raw = settings.get(session, key)
     try:
-        value = int(raw)
-    except ValueError as exc:
-        raise StationError(f"setting {key} = {raw!r} is not a whole number") from exc
-    if value < 1:
-        raise StationError(f"setting {key} must be at least 1")
-    return value
+        return int(settings.validate(key, raw))
+    except StationError as exc:
+        raise StationError(f"setting {key} = {raw!r}: {exc}; set it again") from None
 
 
 def _customer_devices(session: Session, cust: Customer) -> list[int]:
@@ -128,7 +128,16 @@ def _plan(s: Session, today: date) -> RetentionPlan:
     result = RetentionPlan(today=today, personal_months=months, accounting_years=years)
     for cust in s.exec(select(Customer).where(col(Customer.contract_end).is_not(None))).all():
         assert cust.contract_end is not None
-        deadline = add_months(cust.contract_end, months)
+        try:
+            deadline = add_months(cust.contract_end, months)
+        except (ValueError, OverflowError):
+            # A contract end stored before dates were checked (9999-12-31): never due. Say so,
+            # and go on with the other customers.
+            result.skipped.append(
+                f"customer {cust.org_number}: contract end {cust.contract_end} plus "
+                f"{months} months is past the calendar; correct it with `customers set`"
+            )
+            continue
         if deadline >= today:
             continue
         devices = _customer_devices(s, cust)
@@ -230,26 +239,17 @@ def run(
         if dry_run:
             return result
         now = utcnow()
-        for expiry in result.customers:
-            cust = s.exec(select(Customer).where(Customer.org_number == expiry.org_number)).one()
-            devices = _customer_devices(s, cust)
-            _erase_audit_values(s, _personal_audit_rows(s, cust, devices))
-            _anonymise(s, IntakeLine, col(IntakeLine.customer_id) == cust.id, now)
-            _anonymise(s, Device, col(Device.customer_id) == cust.id, now)
-            audit.append(
-                s,
-                ctx.identity,
-                actor,
-                "retention.anonymised",
-                {
-                    "customer": expiry.org_number,
-                    "contract_end": expiry.contract_end.isoformat(),
-                    "rule": f"personal data {result.personal_months} months after contract end",
-                    "intake_lines": expiry.intake_lines,
-                    "devices": expiry.devices,
-                    "audit_values": expiry.audit_values,
-                },
-            )
+        for expiry in list(result.customers):
+            try:
+                # One customer at a time: a record that fails rolls back only its customer.
+                with s.begin_nested():
+                    _anonymise_customer(ctx, s, actor, result, expiry, now)
+            except (SQLAlchemyError, StationError, ValueError) as exc:
+                result.customers.remove(expiry)
+                result.skipped.append(
+                    f"customer {expiry.org_number}: {type(exc).__name__}; "
+                    "the others went ahead, run retention again once it is corrected"
+                )
         if result.unowned_devices:
             _erase_audit_values(s, _personal_audit_rows(s, None, result.unowned_devices))
             _anonymise(s, Device, col(Device.id).in_(result.unowned_devices), now)
@@ -289,6 +289,35 @@ def run(
         audit.checkpoint_head(s, ctx.identity)
     result.compacted = compact(ctx)
     return result
+
+
+def _anonymise_customer(
+    ctx: StationContext,
+    s: Session,
+    actor: audit.Actor,
+    result: RetentionPlan,
+    expiry: CustomerExpiry,
+    now: datetime,
+) -> None:
+    cust = s.exec(select(Customer).where(Customer.org_number == expiry.org_number)).one()
+    devices = _customer_devices(s, cust)
+    _erase_audit_values(s, _personal_audit_rows(s, cust, devices))
+    _anonymise(s, IntakeLine, col(IntakeLine.customer_id) == cust.id, now)
+    _anonymise(s, Device, col(Device.customer_id) == cust.id, now)
+    audit.append(
+        s,
+        ctx.identity,
+        actor,
+        "retention.anonymised",
+        {
+            "customer": expiry.org_number,
+            "contract_end": expiry.contract_end.isoformat(),
+            "rule": f"personal data {result.personal_months} months after contract end",
+            "intake_lines": expiry.intake_lines,
+            "devices": expiry.devices,
+            "audit_values": expiry.audit_values,
+        },
+    )
 
 
 def compact(ctx: StationContext) -> str:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
 from wipe_station.db.models import Setting
+from wipe_station.errors import StationError
+from wipe_station.safe_text import is_visible, visible
 
 DEFAULTS: dict[str, str] = {
     "depot.organization": "Wipe Station depot",
@@ -24,7 +29,109 @@ DEFAULTS: dict[str, str] = {
     # Attested erasures (guided recovery: the technician confirmed the screen) are certified at
     # once ("certify") or wait for a supervisor's `certificate release` ("hold").
     "erasure.attested": "certify",
+    # Certificates and manifests print times in the depot's zone (IANA name), the UTC instant
+    # beside; the zone is signed with them, so the page re-renders the same anywhere.
+    "depot.timezone": "Europe/Oslo",
 }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a setting accepts, checked when it is set: ``describe`` for `settings list` and
+    error messages, ``parse`` returns the value to store or raises ValueError."""
+
+    describe: str
+    parse: Callable[[str], str]
+
+
+def _text(max_len: int, *, required: bool = False) -> Rule:
+    def parse(value: str) -> str:
+        # Printed on certificates and manifests: one line of visible characters.
+        if (required and not value) or len(value) > max_len or not is_visible(value):
+            raise ValueError
+        return value
+
+    need = "1" if required else "0"
+    return Rule(f"text, {need}-{max_len} characters, no control characters", parse)
+
+
+def _whole(low: int, high: int, unit: str) -> Rule:
+    def parse(value: str) -> str:
+        if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+            raise ValueError
+        return str(int(value))
+
+    return Rule(f"a whole number of {unit}, at least {low} and at most {high}", parse)
+
+
+def _minutes(value: str) -> str:
+    minutes = float(value)  # ValueError for text
+    if not (math.isfinite(minutes) and 0 < minutes <= 24 * 60):
+        raise ValueError
+    return value
+
+
+def _one_of(*choices: str) -> Rule:
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError
+        return value
+
+    return Rule(" or ".join(choices), parse)
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError from None
+    return value
+
+
+def _digits(value: str) -> str:
+    if value and not (value.isascii() and value.isdigit() and len(value) == 9):
+        raise ValueError
+    return value
+
+
+def _phone(value: str) -> str:
+    if len(value) > 30 or not set(value) <= set("0123456789+ -()"):
+        raise ValueError
+    return value
+
+
+# One rule per key, next to the defaults. Ranges: retention longer than 10 years of personal
+# data or 30 of accounting is not a policy but a typo, and would push dates off the calendar.
+RULES: dict[str, Rule] = {
+    "depot.organization": _text(200, required=True),
+    "depot.org_number": Rule("empty or 9 digits (organisation number)", _digits),
+    "depot.location": _text(200),
+    "depot.phone": Rule("empty or up to 30 of 0-9 + - ( ) and spaces", _phone),
+    "media.classification": _text(200, required=True),
+    "destination.description": _text(200, required=True),
+    "destination.facility": _text(200),
+    "retention.personal_months": _whole(1, 120, "months"),
+    "retention.accounting_years": _whole(1, 30, "years"),
+    "ui.idle_minutes": Rule("minutes, more than 0 and at most 1440", _minutes),
+    "erasure.attested": _one_of("certify", "hold"),
+    "depot.timezone": Rule("an IANA time zone, e.g. Europe/Oslo", _zone),
+}
+
+
+def validate(key: str, value: str) -> str:
+    """The value to store for ``key``, or a one-line StationError naming what it accepts."""
+    if key not in DEFAULTS:
+        raise StationError(
+            f"unknown setting {visible(key, 60)!r}; see `wipe-station settings list`"
+        )
+    rule = RULES.get(key)
+    value = value.strip()
+    if rule is None:
+        return _text(500).parse(value)
+    try:
+        return rule.parse(value)
+    except ValueError:
+        raise StationError(f"{key} must be {rule.describe}") from None
 
 
 def get(session: Session, key: str) -> str:

@@ -94,6 +94,4 @@ async def test_a_technician_may_not_open_batches(home: Path, sqlite_url: str) ->
 
 
 def _log(screen: BatchesScreen) -> str:
-    from rich.text import Text
-
-    return "\n".join(Text.from_markup(line).plain for line in screen.scans)
+    return "\n".join(line.plain for line in screen.scans)

@@ -9,7 +9,15 @@ import click
 
 from wipe_station.audit import log as audit_log
 from wipe_station.audit.store import export_bundle, verify_bundle, verify_database
-from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime, write_file
+from wipe_station.cli.runtime import (
+    Runtime,
+    claim_output,
+    iso_date,
+    output_file,
+    output_option,
+    pass_runtime,
+    write_file,
+)
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.roles import Permission
 
@@ -58,11 +66,12 @@ def verify(rt: Runtime, bundle: Path | None, public_key: Path | None) -> None:
 
 
 @audit.command("export")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@output_option
 @click.option("--station", "station_id", help="Another station's chain (default: this station).")
 @pass_runtime
 def export(rt: Runtime, output: Path, station_id: str | None) -> None:
     """Write a self-contained bundle an auditor verifies with the station's public key."""
+    claim_output(output)
     op = rt.operator(Permission.EXPORT_AUDIT)
     ctx = rt.station()
     sid = station_id or ctx.station_id
@@ -91,7 +100,7 @@ def export(rt: Runtime, output: Path, station_id: str | None) -> None:
 @click.option("--seed", help="Any text; the same seed draws the same sample. Default: today.")
 @click.option("--from", "start", callback=iso_date, help="First issue date (YYYY-MM-DD).")
 @click.option("--to", "end", callback=iso_date, help="Last issue date (YYYY-MM-DD).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help=".csv")
+@output_file(required=False, help=".csv")
 @pass_runtime
 def sample(
     rt: Runtime,
@@ -111,6 +120,12 @@ def sample(
     rows = auditor_exports.sample(rt.station(), actor_of(op), percent, seed, start, end)
     if output is not None:
         write_file(output, auditor_exports.to_csv(rows))
-    click.echo(f"seed {seed!r}: {len(rows)} phones drawn")
+    from wipe_station.safe_text import visible
+
+    click.echo(f"seed {visible(seed)!r}: {len(rows)} phones drawn")
     for r in rows:
-        click.echo(f"{r.number:<28} {r.serial:<20} {r.manufacturer} {r.model}  {r.batch or '-'}")
+        # Serials and models are what the phones said: controls and bidi shown, not run.
+        click.echo(
+            f"{visible(r.number):<28} {visible(r.serial):<20} {visible(r.manufacturer)} "
+            f"{visible(r.model)}  {visible(r.batch) or '-'}"
+        )

@@ -11,6 +11,7 @@ from wipe_station.cli.runtime import Runtime, output_option, pass_runtime, write
 from wipe_station.errors import StationError
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
+from wipe_station.safe_text import visible
 
 
 @click.group()
@@ -47,9 +48,9 @@ def add(click_ctx: click.Context, code: str, phones: tuple[str, ...], all_certif
             dev = batches.add_phone(rt.station(), actor_of(op), code, ident)
         except StationError as exc:
             refused += 1
-            click.echo(f"refused {ident}: {exc}", err=True)
+            click.echo(f"refused {visible(ident)}: {visible(exc)}", err=True)
             continue
-        click.echo(f"added {dev.serial}")
+        click.echo(f"added {visible(dev.serial)}")
     if refused:
         click_ctx.exit(1)
 
@@ -83,7 +84,7 @@ def handover(rt: Runtime, code: str, received_by: str) -> None:
     """Record the hand-over; the batch and its phones are frozen from now on."""
     op = rt.operator(Permission.MANAGE_BATCHES)
     b = batches.hand_over(rt.station(), actor_of(op), code, received_by)
-    click.echo(f"handed over {b.code} to {b.recycler}")
+    click.echo(f"handed over {b.code} to {visible(b.recycler)}")
 
 
 @batch.command("list")
@@ -94,7 +95,8 @@ def list_(rt: Runtime, state: str | None) -> None:
     rt.operator(Permission.MANAGE_BATCHES)
     for b in batches.list_batches(rt.station(), state):
         when = b.handed_over_at.date().isoformat() if b.handed_over_at else "-"
-        click.echo(f"{b.code:<24} {b.state:<12} {b.phones:>5} phones  {b.recycler}  {when}")
+        recycler = visible(b.recycler)  # typed text: controls shown, not run
+        click.echo(f"{b.code:<24} {b.state:<12} {b.phones:>5} phones  {recycler}  {when}")
 
 
 @batch.command("manifest")

@@ -9,10 +9,11 @@ import click
 from sqlmodel import Session, col, select
 
 from wipe_station.certify import issued_between
-from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime, write_file
+from wipe_station.cli.runtime import Runtime, iso_date, output_option, pass_runtime, write_file
 from wipe_station.db.models import Certificate, Customer, Device
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.roles import Permission
+from wipe_station.safe_text import visible
 
 
 def _query(
@@ -61,15 +62,16 @@ def list_(rt: Runtime, customer: str | None, start: date | None, end: date | Non
             assert dev is not None
             mark = "  EMULATED" if cert.emulated else ""
             click.echo(
+                # The model and serial are what the phone said: controls shown, not run.
                 f"{cert.number}  {cert.issued_at:%Y-%m-%d %H:%M}  {dev.platform:<7} "
-                f"{dev.model[:24]:<24} {dev.serial}{mark}"
+                f"{visible(dev.model[:24]):<24} {visible(dev.serial)}{mark}"
             )
     click.echo(f"{len(rows)} certificates")
 
 
 @certificate.command("export")
 @click.argument("number")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@output_option
 @pass_runtime
 def export(rt: Runtime, number: str, output: Path) -> None:
     """Write one certificate as a signed PDF."""
@@ -98,7 +100,7 @@ def export(rt: Runtime, number: str, output: Path) -> None:
 
 @certificate.command("batch")
 @filters
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@output_option
 @pass_runtime
 def batch(
     rt: Runtime, customer: str | None, start: date | None, end: date | None, output: Path

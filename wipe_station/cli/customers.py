@@ -10,6 +10,7 @@ from wipe_station.cli.runtime import Runtime, iso_date, pass_runtime
 from wipe_station.customers import add_customer, list_customers, set_contract_end
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
+from wipe_station.safe_text import visible
 
 
 @click.group()
@@ -26,7 +27,7 @@ def add(rt: Runtime, org: str, name: str, contract_end: date | None) -> None:
     """Add a customer (organisation number checked with its mod-11 digit)."""
     op = rt.operator(Permission.MANAGE_CUSTOMERS)
     cust = add_customer(rt.station(), actor_of(op), org, name, contract_end)
-    click.echo(f"added {cust.org_number} {cust.name}")
+    click.echo(f"added {cust.org_number} {visible(cust.name)}")
 
 
 @customers.command("set")
@@ -47,4 +48,4 @@ def list_(rt: Runtime) -> None:
     rt.operator(Permission.MANAGE_CUSTOMERS)
     for cust in list_customers(rt.station()):
         end = cust.contract_end.isoformat() if cust.contract_end else "-"
-        click.echo(f"{cust.org_number}  {cust.name:<40} contract ends {end}")
+        click.echo(f"{cust.org_number}  {visible(cust.name):<40} contract ends {end}")

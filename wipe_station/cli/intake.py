@@ -10,6 +10,7 @@ from wipe_station import intake as intake_core
 from wipe_station.cli.runtime import Runtime, pass_runtime
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
+from wipe_station.safe_text import joined, visible
 
 
 @click.group()
@@ -28,11 +29,12 @@ def import_(click_ctx: click.Context, file: Path) -> None:
     op = rt.operator(Permission.IMPORT_INTAKE)
     result = intake_core.import_csv(rt.station(), actor_of(op), file)
     for error in result.errors:
-        click.echo(f"{file}:{error.line}: {error.message}", err=True)
+        # Messages quote the customer's cells: shown, never sent to the terminal as escapes.
+        click.echo(f"{visible(file)}:{error.line}: {visible(error.message)}", err=True)
     if result.ignored_columns:
-        click.echo(f"ignored columns: {', '.join(result.ignored_columns)}", err=True)
+        click.echo(f"ignored columns: {joined(result.ignored_columns)}", err=True)
     click.echo(
-        f"loaded {len(result.loaded)} of {result.rows} rows from {file.name}"
+        f"loaded {len(result.loaded)} of {result.rows} rows from {visible(file.name)}"
         + (f"; {len(result.errors)} rejected" if result.errors else "")
         + (f"; {result.matched} matched to phones already here" if result.matched else "")
     )
@@ -47,10 +49,11 @@ def list_(rt: Runtime, unmatched: bool) -> None:
     """List announced returns (with the employee's details, for logistics staff only)."""
     rt.operator(Permission.IMPORT_INTAKE)
     for v in intake_core.list_lines(rt.station(), unmatched_only=unmatched):
-        ident = " / ".join(x for x in (v.serial, v.imei) if x)
-        who = ", ".join(x for x in (v.employee_name, v.employee_phone) if x) or "-"
-        phone = f"matched {v.device_serial}" if v.device_serial else "waiting"
-        click.echo(f"{v.id:>6}  {v.customer}  {ident:<34} {who:<36} {phone}")
+        # Every cell came from a customer's spreadsheet or a phone: controls shown, not run.
+        ident = " / ".join(visible(x) for x in (v.serial, v.imei) if x)
+        who = ", ".join(visible(x) for x in (v.employee_name, v.employee_phone) if x) or "-"
+        phone = f"matched {visible(v.device_serial)}" if v.device_serial else "waiting"
+        click.echo(f"{v.id:>6}  {visible(v.customer)}  {ident:<34} {who:<36} {phone}")
 
 
 @intake.command("unmatched")
@@ -59,8 +62,11 @@ def unmatched(rt: Runtime) -> None:
     """Phones at the station that no intake line announced."""
     rt.operator(Permission.IMPORT_INTAKE)
     for dev in intake_core.unmatched_devices(rt.station()):
-        imei = dev.imei or "-"
-        click.echo(f"{dev.serial:<20} {imei:<16} {dev.manufacturer} {dev.model}  ({dev.state})")
+        imei = visible(dev.imei) or "-"
+        click.echo(
+            f"{visible(dev.serial):<20} {imei:<16} {visible(dev.manufacturer)} "
+            f"{visible(dev.model)}  ({dev.state})"
+        )
 
 
 @intake.command("assign")
@@ -72,4 +78,4 @@ def assign(rt: Runtime, phone: str, line_id: int | None, org: str | None) -> Non
     """Assign an unmatched phone by hand to an intake line or a customer."""
     op = rt.operator(Permission.IMPORT_INTAKE)
     dev = intake_core.assign(rt.station(), actor_of(op), phone, line_id=line_id, org=org)
-    click.echo(f"assigned {dev.serial}")
+    click.echo(f"assigned {visible(dev.serial)}")

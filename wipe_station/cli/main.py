@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import sys
+import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -11,6 +15,7 @@ import click
 from wipe_station import __version__
 from wipe_station.cli.runtime import Runtime
 from wipe_station.errors import StationError
+from wipe_station.safe_text import visible
 
 # Command name -> "module:attribute". Loaded on first use, so `wipe-station station public-key`
 # does not pay for importing Textual, reportlab and the phone stacks.
@@ -66,7 +71,12 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str | None) -> None:
     """Wipe Station: erase returned phones and issue signed certificates of erasure."""
+    # Everything the station writes (database, WAL, exports, logs) is its owner's alone,
+    # whatever umask the shell had; the files that already exist are tightened where opened.
+    os.umask(0o077)
     runtime = Runtime(home=home, db_url=db_url, operator_name=operator)
+    global _runtime
+    _runtime = runtime
     ctx.obj = runtime
     ctx.call_on_close(runtime.close)
     if ctx.invoked_subcommand is None:
@@ -78,6 +88,40 @@ def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str
         run_station_ui(runtime.station())
 
 
+_runtime: Runtime | None = None  # for the handler below: where the station's home is
+
+# What must never reach a log even inside an exception's message: argon2 PIN hashes, PEM keys
+# and certificates (pair records hold them), and base64 blobs long enough to be key material.
+_SECRETS = (
+    re.compile(r"\$argon2[a-z]*\$[^\s'\"]*"),
+    re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.S),
+    re.compile(r"[A-Za-z0-9+/=]{64,}"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern in _SECRETS:
+        text = pattern.sub("[redacted]", text)
+    return text
+
+
+def _record_unexpected(exc: BaseException) -> Path | None:
+    """Append the traceback (frames and message, never local variables, secrets redacted) to
+    the log in the station's home; None if there is nowhere to write it."""
+    from wipe_station.paths import log_file, station_home
+
+    try:
+        home = station_home(_runtime.home if _runtime is not None else None)
+        path = log_file(home)
+        detail = redact("".join(traceback.format_exception(exc)))
+        with path.open("a", encoding="utf-8") as out:
+            out.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} {sys.argv!r}\n")
+            out.write(detail)
+        return path
+    except Exception:  # the handler of last resort must not fail in its turn
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print one line on stderr, never a traceback."""
     try:
@@ -86,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except StationError as exc:
-        click.echo(f"error: {exc}", err=True)
+        # Messages quote what was typed or found (a name, a cell): shown, never run.
+        click.echo("error: " + "\n".join(visible(line) for line in str(exc).split("\n")), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
@@ -98,6 +143,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug or a failure nobody foresaw: one line, never a traceback
+        where = _record_unexpected(exc)
+        told = f"the details are in {where}" if where else "the details could not be saved"
+        click.echo(
+            f"error: the command failed unexpectedly ({type(exc).__name__}); {told}", err=True
+        )
+        sys.exit(70)  # EX_SOFTWARE
     sys.exit(0)
 
 

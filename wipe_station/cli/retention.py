@@ -46,3 +46,7 @@ def run(rt: Runtime, dry_run: bool) -> None:
         click.echo(f"database compacted ({plan.compacted})")
     if dry_run:
         click.echo("dry run: nothing was changed")
+    for reason in plan.skipped:  # the other customers went ahead; this one needs a person
+        click.echo(f"skipped {reason}", err=True)
+    if plan.skipped:
+        click.get_current_context().exit(1)

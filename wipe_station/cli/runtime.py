@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
+from wipe_station import dates
 from wipe_station.context import StationContext, open_station
 from wipe_station.db.models import Operator
 from wipe_station.errors import SignInFailed, StationError
 from wipe_station.operators import authorize, sign_in
 from wipe_station.paths import station_home
 from wipe_station.roles import Permission
+from wipe_station.safe_text import visible
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
@@ -62,30 +68,102 @@ def fail(message: str) -> StationError:
 
 
 def iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    """click callback: an optional YYYY-MM-DD option as a date, with a clear error."""
+    """click callback: an optional YYYY-MM-DD option as a date in the range the station handles
+    (``dates.check``), with a clear error."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+        raise click.BadParameter(f"{visible(value)!r} is not a date (YYYY-MM-DD)") from exc
+    try:
+        return dates.check(day)
+    except StationError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _forced(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[_FORCE] = value
+    return value
+
+
+_FORCE = "wipe_station.force_output"
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output path inside the station's key directory or on its database: one
+    ``-o ~/.local/share/wipe-station/keys/station.key`` would end every later command."""
+    ctx = click.get_current_context(silent=True)
+    rt = ctx.find_object(Runtime) if ctx is not None else None
+    if rt is None:
+        return
+    home = station_home(rt.home).resolve()
+    target = path.expanduser().resolve()
+    protected = [home / "keys", *(home / f"station.db{x}" for x in ("", "-wal", "-shm"))]
+    for place in protected:
+        if target == place or place in target.parents:
+            raise StationError(
+                f"refusing to write {visible(path)}: it is the station's own {place.name}"
+            )
+
+
+def _force() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx.meta.get(_FORCE)) if ctx is not None else False
+
+
+def claim_output(path: Path) -> None:
+    """For a writer that creates ``path`` itself (the audit bundle): the same refusals as
+    ``write_file``. The process umask (077, set by the CLI) keeps the new file private."""
+    check_output(path)
+    if (path.exists() or path.is_symlink()) and not _force():
+        raise StationError(f"{visible(path)} exists: add --force to replace it")
 
 
 def write_file(path: Path, data: bytes | str) -> None:
-    """Write an output file, or fail with one line naming the path and the reason."""
+    """Write an output file readable by its owner only (0600, whatever the umask), or fail
+    with one line naming the path and the reason. An existing file is replaced only with
+    ``--force``; the station's keys and database never."""
+    check_output(path)
+    force = _force()
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # O_EXCL: without --force an existing file (or a symlink planted there) is never followed.
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8", newline="")
-        else:
-            path.write_bytes(data)
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError as exc:
+        raise StationError(f"{visible(path)} exists: add --force to replace it") from exc
     except OSError as exc:
-        raise StationError(f"cannot write {path}: {exc.strerror}") from exc
+        raise StationError(f"cannot write {visible(path)}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o600)  # a replaced file keeps its old mode otherwise
+            out.write(raw)
+    except OSError as exc:
+        raise StationError(f"cannot write {visible(path)}: {exc.strerror}") from exc
 
 
-output_option = click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="File to write; .pdf, .csv or .json as the command allows.",
-)
+def output_file(required: bool = True, help: str | None = None) -> Callable[[F], F]:
+    """``-o/--output FILE`` and ``--force`` (replace FILE if it exists), for ``write_file``."""
+
+    def decorate(f: F) -> F:
+        f = click.option(
+            "--force",
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_forced,
+            help="Replace the output file if it exists.",
+        )(f)
+        return click.option(
+            "-o",
+            "--output",
+            type=click.Path(path_type=Path, dir_okay=False),
+            required=required,
+            help=help or "File to write; .pdf, .csv or .json as the command allows.",
+        )(f)
+
+    return decorate
+
+
+output_option = output_file()

@@ -7,12 +7,8 @@ import click
 from wipe_station import settings as settings_core
 from wipe_station.audit import log as audit
 from wipe_station.cli.runtime import Runtime, pass_runtime
-from wipe_station.errors import StationError
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
-
-# Keys whose value must be a whole number of at least 1.
-NUMERIC = {"retention.personal_months", "retention.accounting_years"}
 
 
 @click.group()
@@ -37,21 +33,7 @@ def list_(rt: Runtime) -> None:
 def set_(rt: Runtime, key: str, value: str) -> None:
     """Change a setting (audited)."""
     op = rt.operator(Permission.SETTINGS)
-    if key not in settings_core.DEFAULTS:
-        raise StationError(f"unknown setting {key!r}; see `wipe-station settings list`")
-    value = value.strip()
-    if key in NUMERIC and not (value.isdigit() and int(value) >= 1):
-        raise StationError(f"{key} must be a whole number of at least 1")
-    if key == "ui.idle_minutes":
-        try:
-            if float(value) <= 0:
-                raise ValueError
-        except ValueError:
-            raise StationError("ui.idle_minutes must be a positive number of minutes") from None
-    if key == "erasure.attested" and value not in ("certify", "hold"):
-        raise StationError("erasure.attested must be 'certify' or 'hold'")
-    if len(value) > 500:
-        raise StationError("a setting is at most 500 characters")
+    value = settings_core.validate(key, value)  # the range next to the defaults
     ctx = rt.station()
     with ctx.session() as s:
         old = settings_core.get(s, key)

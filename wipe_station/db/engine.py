@@ -11,9 +11,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
+from wipe_station.db import lengths
 from wipe_station.errors import StationError
 
 SQLITE_BUSY_MS = 15_000
+
+# Field lengths as models.py documents them, checked before every flush: SQLite and
+# PostgreSQL accept the same data (db/lengths.py).
+event.listen(Session, "before_flush", lengths.before_flush)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -36,6 +41,8 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """``hide_parameters``: a failed statement's message never carries its values (an
+    operator's PIN hash, a pair record), so no traceback or log line can show them."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -43,11 +50,15 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        engine = create_engine(
+            parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        engine = create_engine(
+            parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5}, hide_parameters=True
+        )
     else:
         backend = parsed.get_backend_name()
         raise StationError(f"unsupported database {backend!r}: use sqlite or postgresql")

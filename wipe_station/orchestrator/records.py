@@ -16,6 +16,7 @@ from wipe_station import intake
 from wipe_station.audit import log as audit
 from wipe_station.certify import held_for_supervisor
 from wipe_station.context import StationContext
+from wipe_station.db.lengths import clip
 from wipe_station.db.models import Device, Evidence, WipeJob
 from wipe_station.errors import StationError
 from wipe_station.lifecycle import IN_FLIGHT, DeviceState, check, transition
@@ -55,15 +56,18 @@ def device_detected(
             created = True
         else:
             created = False
+        # A phone describes itself as it likes: descriptions are clipped to the documented
+        # field lengths (devices.model is 100), identifiers that are too long are refused by
+        # the records (db/lengths.py) and fail only this phone.
         dev.manufacturer, dev.model, dev.model_code = (
-            facts.manufacturer,
-            facts.model,
-            facts.model_code,
+            clip(Device, "manufacturer", facts.manufacturer) or "",
+            clip(Device, "model", facts.model) or "",
+            clip(Device, "model_code", facts.model_code) or "",
         )
         dev.os_version, dev.storage_bytes, dev.usb_port = (
-            facts.os_version,
+            clip(Device, "os_version", facts.os_version) or "",
             facts.storage_bytes,
-            usb_port,
+            clip(Device, "usb_port", usb_port),
         )
         dev.udid = facts.udid or dev.udid
         if facts.imeis:

@@ -15,6 +15,7 @@ from typing import Any
 
 from textual import events
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from drivers.contract import ScreenSeen
@@ -28,6 +29,7 @@ from wipe_station.orchestrator import records
 from wipe_station.orchestrator.approvals import Approvals, Attestations
 from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, allowed
+from wipe_station.safe_text import visible
 from wipe_station.tui.commands import StationCommands
 from wipe_station.tui.logistics import LogisticsActions
 from wipe_station.tui.messages import PhoneChanged
@@ -86,6 +88,27 @@ class WipeStationApp(LogisticsActions, App[None]):
             "  ·  DEMO" if self.demo_phones else ""
         )
         self.push_screen(self._sign_in_screen())
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is text: messages carry phone models, typed names and exception
+        text, so markup is never read (a screen's ``notify`` passes ``markup=True`` by default,
+        hence ignored) and control characters are shown, not sent to the terminal."""
+        lines = str(message).split("\n")
+        super().notify(
+            "\n".join(visible(line, 300) for line in lines),
+            title=visible(title, 80),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _sign_in_screen(self) -> SignInScreen:
         return SignInScreen(self.operator_hint, self.sign_in_hint)
@@ -209,10 +232,14 @@ class WipeStationApp(LogisticsActions, App[None]):
             approvals=self.approvals,
             attestations=self.attestations,
             return_timeout_s=120 if self.demo_phones else 900,
+            on_host_problem=lambda text: self.notify(
+                text, title="iPhones", severity="warning", timeout=30, markup=False
+            ),
         )
         if self.android_backend is not None:
             self.run_worker(self.engine.watch_usb(), group="engine")
-        if self.usbmux_address is not None and Path(self.usbmux_address).exists():
+        if self.usbmux_address is not None:
+            # Runs even when no usbmuxd is up yet: it says how to start one and keeps trying.
             self.run_worker(self.engine.watch_usbmux(), group="engine")
 
     def on_phone_changed(self, message: PhoneChanged) -> None:
@@ -289,7 +316,7 @@ class WipeStationApp(LogisticsActions, App[None]):
             self.notify("This phone is not waiting for its screen to be confirmed.")
             return
         view = self.engine.phones.get(key)
-        name = (view.facts.model if view is not None and view.facts else "") or key
+        name = visible((view.facts.model if view is not None and view.facts else "") or key, 80)
         op = self.operator
         assert op is not None
 

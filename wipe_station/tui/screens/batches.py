@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections import deque
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from wipe_station.batches import BatchSummary
+from wipe_station.safe_text import visible
+from wipe_station.tui.presenter import shown
 from wipe_station.tui.tables import selected_key
 
 COLUMNS = ("Batch", "State", "Phones", "Recycler")
@@ -35,7 +37,7 @@ class BatchesScreen(Screen[None]):
     def __init__(self, batches: list[BatchSummary]) -> None:
         super().__init__()
         self.batches = batches
-        self.scans: deque[str] = deque(maxlen=SCANS_SHOWN)  # newest first
+        self.scans: deque[Content] = deque(maxlen=SCANS_SHOWN)  # newest first
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -67,7 +69,12 @@ class BatchesScreen(Screen[None]):
         table.clear()
         for b in batches:
             table.add_row(
-                b.code, b.state.replace("_", " "), str(b.phones), b.recycler[:30], key=b.code
+                # A recycler's name is typed text: a plain str cell would be read as markup.
+                shown(b.code),
+                shown(b.state.replace("_", " ")),
+                shown(b.phones),
+                shown(visible(b.recycler[:30])[:30]),
+                key=b.code,
             )
         codes = [b.code for b in batches]
         if current in codes:
@@ -87,9 +94,11 @@ class BatchesScreen(Screen[None]):
     def _show_selected(self) -> None:
         b = self._summary()
         text = (
-            f"[b]{escape(b.code)}[/b]  {b.state.replace('_', ' ')}, {b.phones} phones"
+            Content.assemble(
+                (visible(b.code), "bold"), f"  {b.state.replace('_', ' ')}, {b.phones} phones"
+            )
             if b
-            else "No batch yet: F2 creates one."
+            else Content("No batch yet: F2 creates one.")
         )
         self.query_one("#batch-selected", Static).update(text)
 
@@ -109,13 +118,13 @@ class BatchesScreen(Screen[None]):
 
     def scanned(self, ident: str, message: str, *, ok: bool) -> None:
         # A refusal names the phone itself ("R58… is not certified …").
-        line = (
-            f"[green]added[/] {escape(ident)}: {escape(message)}"
-            if ok
-            else f"[red]refused[/] {escape(ident)}: {escape(message)}"
+        # What the scanner typed and what the records said are text, never markup.
+        line = Content.assemble(
+            ("added", "green") if ok else ("refused", "red"),
+            f" {visible(ident, 60)}: {visible(message, 200)}",
         )
         self.scans.appendleft(line)
-        self.query_one("#scans", Static).update("\n".join(self.scans))
+        self.query_one("#scans", Static).update(Content("\n").join(self.scans))
 
     def action_new(self) -> None:
         self.app.new_batch()  # type: ignore[attr-defined]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from wipe_station.printing import IssuedCertificate
+from wipe_station.safe_text import visible
+from wipe_station.tui.presenter import shown
 from wipe_station.tui.tables import selected_key
 
 COLUMNS = ("Number", "Model", "Serial", "Issued (UTC)")
@@ -33,8 +35,10 @@ class CertificatesScreen(Screen[None]):
         yield Header()
         count = len(self.rows)
         yield Static(
-            f"{count} certificate{'s' if count != 1 else ''}, newest first   ·   "
-            f"Enter writes one to {escape(str(self.folder))}",
+            Content(
+                f"{count} certificate{'s' if count != 1 else ''}, newest first   ·   "
+                f"Enter writes one to {visible(self.folder)}"
+            ),
             id="banner",
         )
         yield DataTable(id="certificates", cursor_type="row", zebra_stripes=True)
@@ -47,10 +51,11 @@ class CertificatesScreen(Screen[None]):
             table.add_column(name, key=name)
         for cert in self.rows:
             table.add_row(
-                cert.number,
-                cert.model[:20],
-                cert.serial[:16],
-                f"{cert.issued_at:%Y-%m-%d %H:%M}",
+                # A plain str cell would be read as markup: a phone's model is data.
+                shown(cert.number),
+                shown(visible(cert.model[:20])[:20]),
+                shown(visible(cert.serial[:16])[:16]),
+                shown(f"{cert.issued_at:%Y-%m-%d %H:%M}"),
                 key=cert.number,
             )
         if not self.rows:
@@ -73,5 +78,5 @@ class CertificatesScreen(Screen[None]):
 
     def show_written(self, number: str, path: Path) -> None:
         self.query_one("#written", Static).update(
-            f"[green]Written:[/] {escape(number)} → {escape(str(path))}"
+            Content.assemble(("Written:", "green"), f" {visible(number)} → {visible(path)}")
         )

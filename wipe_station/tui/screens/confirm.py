@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from wipe_station.safe_text import visible
 
 
 class ConfirmErase(ModalScreen[bool]):
@@ -20,7 +23,11 @@ class ConfirmErase(ModalScreen[bool]):
         noun = "phone" if self.count == 1 else "phones"
         with Vertical(id="confirm"):
             yield Static(f"[b]Erase {self.count} {noun}?[/b]", id="question")
-            yield Static(f"{self.what}\nEverything on them is destroyed. This cannot be undone.")
+            yield Static(
+                Content(
+                    f"{visible(self.what)}\nEverything on them is destroyed. This cannot be undone."
+                )
+            )
             with Horizontal(id="buttons"):
                 yield Button(f"Erase {self.count}", variant="error", id="yes")
                 yield Button("Cancel", id="no")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from wipe_station.safe_text import visible
 
 
 class ImeiEntry(ModalScreen[str | None]):
@@ -17,7 +20,8 @@ class ImeiEntry(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Static(f"[b]IMEI for {self.phone}[/b]")
+            # The phone names itself: its model is text, never markup.
+            yield Static(Content.styled(f"IMEI for {visible(self.phone, 120)}", "bold"))
             yield Static("Scan the box label, or dial *#06# on the phone and type it.")
             yield Input(placeholder="15 digits", restrict=r"[0-9 ]*", max_length=20, id="imei")
 

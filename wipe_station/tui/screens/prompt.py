@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from wipe_station.safe_text import visible
 
 
 class TextPrompt(ModalScreen[str | None]):
@@ -21,8 +23,8 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
-            yield Static(f"[b]{escape(self.title_text)}[/b]")
-            yield Static(self.question, markup=False)
+            yield Static(Content.styled(visible(self.title_text, 120), "bold"))
+            yield Static(Content(visible(self.question)))
             yield Input(placeholder=self.placeholder, max_length=self.max_length, id="answer")
             yield Static("Enter: OK   Esc: cancel", id="prompt-help")
             yield Static("", id="prompt-error")

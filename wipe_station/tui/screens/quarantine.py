@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from wipe_station.safe_text import visible
 
 MAX_REASON = 200
 
@@ -20,7 +22,7 @@ class QuarantineReason(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quarantine"):
-            yield Static(f"[b]Quarantine {escape(self.phone)}[/b]")
+            yield Static(Content.styled(f"Quarantine {visible(self.phone, 120)}", "bold"))
             yield Static(
                 "It will not be erased until an admin releases it. Why is it set aside?",
                 markup=False,

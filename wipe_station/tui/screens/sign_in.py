@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
+
+from wipe_station.safe_text import visible
 
 
 class SignInScreen(Screen[None]):
@@ -24,7 +27,7 @@ class SignInScreen(Screen[None]):
             yield Label("PIN")
             yield Input(password=True, placeholder="PIN", id="pin", restrict=r"[0-9]*")
             yield Button("Sign in", variant="primary", id="submit")
-            yield Static(self._hint, id="hint")
+            yield Static(Content(self._hint), id="hint")
             yield Static("", id="error")
         yield Footer()
 
@@ -47,4 +50,5 @@ class SignInScreen(Screen[None]):
         self.app.sign_in(name, pin)  # type: ignore[attr-defined]
 
     def show_error(self, message: str) -> None:
-        self.query_one("#error", Static).update(f"[red]{message}[/]")
+        # The message may echo a typed name ("unknown operator '[/b]'"): text, not markup.
+        self.query_one("#error", Static).update(Content.styled(visible(message, 200), "red"))

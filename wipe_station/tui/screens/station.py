@@ -5,10 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from wipe_station.orchestrator.engine import PhoneView
+from wipe_station.safe_text import visible
 from wipe_station.tui import presenter
 from wipe_station.tui.tables import selected_key
 
@@ -56,7 +58,8 @@ class StationScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.banner, id="banner")
+        # The banner names the operator, a name someone typed: text, not markup.
+        yield Static(Content(visible(self.banner, 200)), id="banner")
         with Vertical(id="main"):
             yield DataTable(id="phones", cursor_type="row", zebra_stripes=True)
             yield Static("Plug in a phone.", id="detail")

@@ -1,0 +1,59 @@
+"""One documented length per text field, enforced the same on SQLite and PostgreSQL.
+
+The length is the one in ``db/models.py`` (``Field(max_length=…)``, a VARCHAR(n) on
+PostgreSQL). SQLite would store 10,000 characters where PostgreSQL raises
+StringDataRightTruncation at n+1; checking every row before it is flushed makes both behave
+alike, with a message that names the field instead of a driver error. Values from phones are
+clipped to the length before they get here (``clip``); values people type are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Session
+
+from wipe_station.errors import StationError
+
+ELLIPSIS = "…"
+
+
+class TooLong(StationError):
+    """A text value longer than its field allows."""
+
+
+def max_length(model: type[Any], field: str) -> int | None:
+    column = model.__table__.columns[field]  # type: ignore[attr-defined]
+    return getattr(column.type, "length", None) if isinstance(column.type, String) else None
+
+
+def clip(model: type[Any], field: str, value: str | None) -> str | None:
+    """``value`` shortened to the field's length, its last character an ellipsis when cut
+    (for descriptions a phone gives of itself: a model name is not worth failing a phone)."""
+    limit = max_length(model, field)
+    if value is None or limit is None or len(value) <= limit:
+        return value
+    return value[: limit - 1] + ELLIPSIS
+
+
+def check(obj: Any) -> None:
+    """Raise TooLong if any text column of ``obj`` holds more than its length."""
+    table = getattr(obj, "__table__", None)
+    if table is None:
+        return
+    for column in table.columns:
+        limit = getattr(column.type, "length", None)
+        if not isinstance(column.type, String) or limit is None:
+            continue
+        value = getattr(obj, column.key, None)
+        if isinstance(value, str) and len(value) > limit:
+            raise TooLong(
+                f"{table.name}.{column.key} is at most {limit} characters "
+                f"(this value has {len(value)})"
+            )
+
+
+def before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in (*session.new, *session.dirty):
+        check(obj)
