@@ -170,7 +170,8 @@ async def test_trust_prompt_answered_by_technician(lab: IosLab, key_dir: Path) -
         if message == TAP_TRUST:
             lab.tap_trust(phone.udid)
 
-    driver = make_driver(lab, phone.udid, key_dir, run)
+    # Generous: the phone answers as soon as the technician taps, so this never waits it out.
+    driver = make_driver(lab, phone.udid, key_dir, run, trust_timeout_s=10)
     driver.progress = technician
     facts, evidence = await driver.identify()
     await driver.close()
