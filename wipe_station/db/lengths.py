@@ -25,7 +25,13 @@ class TooLong(StationError):
 
 def max_length(model: type[Any], field: str) -> int | None:
     column = model.__table__.columns[field]  # type: ignore[attr-defined]
-    return getattr(column.type, "length", None) if isinstance(column.type, String) else None
+    return _length(column.type)
+
+
+def _length(type_: Any) -> int | None:
+    # sqlmodel's AutoString is a TypeDecorator over String, not a String subclass.
+    impl = getattr(type_, "impl", type_)
+    return getattr(impl, "length", None) if isinstance(impl, String) else None
 
 
 def clip(model: type[Any], field: str, value: str | None) -> str | None:
@@ -43,8 +49,8 @@ def check(obj: Any) -> None:
     if table is None:
         return
     for column in table.columns:
-        limit = getattr(column.type, "length", None)
-        if not isinstance(column.type, String) or limit is None:
+        limit = _length(column.type)
+        if limit is None:
             continue
         value = getattr(obj, column.key, None)
         if isinstance(value, str) and len(value) > limit:
