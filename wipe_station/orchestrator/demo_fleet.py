@@ -9,8 +9,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from drivers.contract import ScreenSeen
+from drivers.android import guidance
+from drivers.contract import Platform, ScreenSeen
 from drivers.emulated.android.lab import AndroidLab
 from drivers.emulated.android.profile import load_profile
 from drivers.emulated.ios.lab import IosLab
@@ -39,6 +41,7 @@ IOS_MIX = [
     "iphone-13-clean",
     "iphone-13-lies",
 ]
+KEY_GUIDANCE = (guidance.KEYS_DEFAULT, *guidance.KEYS_BY_MAKER.values())
 CLEAN_ONLY_ANDROID = ["pixel-8-clean", "samsung-s23-clean", "moto-g54-clean"]
 CLEAN_ONLY_IOS = ["iphone-13-clean", "iphone-15-pro-clean", "iphone-11-ios16-clean"]
 
@@ -53,6 +56,7 @@ class DemoFleet:
     # Exactly these lab profiles (from `demo --fleet FILE…`) instead of the bundled mix.
     profiles: list[FleetProfile] | None = None
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ws-lab-")))
+    _keys_pressed: set[str] = field(default_factory=set)
 
     @property
     def usbmux_address(self) -> str:
@@ -101,16 +105,34 @@ class DemoFleet:
         self.phones = len(profiles)
         return self
 
+    def _handle(self, port_path: str) -> Any:
+        assert self.android is not None
+        return next((h for h in self.android.phones() if h.port_path == port_path), None)
+
+    def follow_guidance(self, view: Any) -> None:
+        """The demo's technician reads the station's screen: when it shows a phone's recovery
+        key combination (no ADB to reboot it), they press those keys on that lab phone, once
+        per erase. Real phones get the same guidance and a person's hands."""
+        if view.platform is not Platform.ANDROID or view.state != "wiping":
+            return
+        if not any(keys in view.progress for keys in KEY_GUIDANCE):
+            return
+        if view.key in self._keys_pressed:
+            return
+        handle = self._handle(view.key)
+        if handle is not None:
+            self._keys_pressed.add(view.key)
+            handle.technician.press_recovery_keys()
+
     def screen(self, key: str) -> ScreenSeen:
         """What a technician would see on the lab phone at ``key`` (a USB port path): the
         demo's stand-in for a person answering the guided-reset question."""
-        assert self.android is not None
-        for handle in self.android.phones():
-            if handle.port_path == key:
-                return {"welcome": ScreenSeen.WELCOME, "frp": ScreenSeen.OWNER_LOCK}.get(
-                    str(getattr(handle, "screen", "")), ScreenSeen.OTHER
-                )
-        return ScreenSeen.OTHER
+        handle = self._handle(key)
+        if handle is None:
+            return ScreenSeen.OTHER
+        return {"welcome": ScreenSeen.WELCOME, "frp": ScreenSeen.OWNER_LOCK}.get(
+            str(handle.screen), ScreenSeen.OTHER
+        )
 
     async def __aexit__(self, *exc: object) -> None:
         if self.ios is not None:

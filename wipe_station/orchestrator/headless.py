@@ -42,6 +42,7 @@ async def run_fleet(
             emulated=True,
             return_timeout_s=60,
             auto_attest=fleet.screen,
+            listener=fleet.follow_guidance,
         )
         jobs = [engine.run_android(port) for port in fleet.android_ports()]
         jobs += [engine.run_ios(udid) for udid in await fleet.ios_udids()]

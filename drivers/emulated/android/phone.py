@@ -146,8 +146,12 @@ class EmulatedAndroid:
         self._listeners: list[Callable[[EmulatedAndroid], None]] = []
         self._pending_prompts: list[asyncio.Future[bool]] = []
         self.technician = Technician(self)
-        if profile.auto_technician and (not profile.debugging or profile.auth == "deny"):
-            # No ADB for the station: the technician follows its key-combination guidance.
+        if (
+            profile.auto_technician
+            and profile.guided_keys_after_s is not None
+            and (not profile.debugging or profile.auth == "deny")
+        ):
+            # No ADB for the station: the technician presses the keys on a timer (tests).
             loop.call_later(profile.guided_keys_after_s, self.technician.recovery_keys_now)
 
     # -- observers (bus, TCP listener) ------------------------------------------------------
@@ -297,6 +301,9 @@ class Technician:
             self._phone._changed()
 
     # From any thread ----------------------------------------------------------------------
+    def press_recovery_keys(self) -> None:
+        self._do(self.recovery_keys_now)
+
     def wipe_data_in_recovery(self) -> None:
         self._do(self.wipe_now)
 

@@ -63,10 +63,10 @@ class AndroidProfile:
     test_harness: bool = True
     preloads: int = 0  # carrier/OEM third-party apps that come back after every reset
     boot_count: int = 143  # settings global boot_count before the station sees the phone
-    # Without ADB the station can only guide the technician's keys; the lab's technician
-    # presses them this long after the phone is plugged in (not zeroed by zero_delay, so the
-    # station has identified the phone first).
-    guided_keys_after_s: float = 3.0
+    # Without ADB the station can only guide the technician's keys. Tests may have the lab's
+    # technician press them this long after plug-in; None: only when someone follows the
+    # station's guidance (the demo's technician does, see DemoFleet.follow_guidance).
+    guided_keys_after_s: float | None = None
     recovery_adb: str | None = None  # recovery exposes ADB: None | "unauthorized"
     # Base command -> what a real phone printed (string, or {stdout: ..., exit: N}).
     captured: dict[str, Any] = field(default_factory=dict)
