@@ -98,10 +98,13 @@ def sim_blocker(sim_status: Any, tray_status: Any) -> Blocker | None:
             "Eject the SIM tray and return the SIM card to the customer.",
         )
     if sim_status not in (None, SIM_ABSENT):
+        # Phones with an embedded Apple SIM read Ready with an empty tray and no plan
+        # (libimobiledevice #359), so this cannot tell a plan from none: a warning, not a stop.
         return Blocker(
             BlockerCode.SIM_PRESENT,
-            "The iPhone reports a ready SIM with no card in the tray: an eSIM is active.",
-            "Remove the eSIM (Settings → Mobile Service → the plan → Delete eSIM) or record "
-            "the customer's consent to erase it with the phone.",
+            "The iPhone reports a ready SIM with no card in the tray: it may hold an eSIM plan.",
+            "Check Settings → Mobile Service; delete a plan the customer wants gone, or note "
+            "that the erase may remove it.",
+            blocking=False,
         )
     return None

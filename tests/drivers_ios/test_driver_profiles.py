@@ -127,15 +127,21 @@ async def test_mdm_enrolled_phone_is_blocked(lab: IosLab, key_dir: Path) -> None
     assert phone.erase_count == 0
 
 
-@pytest.mark.parametrize(
-    ("profile", "words"), [("iphone-14-sim", "SIM card"), ("iphone-15-esim", "eSIM")]
-)
-async def test_sim_blocks(lab: IosLab, key_dir: Path, profile: str, words: str) -> None:
-    phone = lab.attach(profile)
+async def test_sim_card_blocks(lab: IosLab, key_dir: Path) -> None:
+    phone = lab.attach("iphone-14-sim")
     run = await full_run(lab, phone.udid, key_dir)
-    assert [b.code for b in run.blockers] == [BlockerCode.SIM_PRESENT]
-    assert words in run.blockers[0].message
+    assert [(b.code, b.blocking) for b in run.blockers] == [(BlockerCode.SIM_PRESENT, True)]
+    assert "SIM card" in run.blockers[0].message
     assert phone.erase_count == 0
+
+
+async def test_ready_sim_with_an_empty_tray_only_warns(lab: IosLab, key_dir: Path) -> None:
+    # Embedded-SIM iPhones read SIMStatus Ready with no plan at all: not a reason to stop.
+    phone = lab.attach("iphone-15-esim")
+    run = await full_run(lab, phone.udid, key_dir)
+    assert [(b.code, b.blocking) for b in run.blockers] == [(BlockerCode.SIM_PRESENT, False)]
+    assert "eSIM" in run.blockers[0].message
+    assert run.result is not None and run.result.outcome is Outcome.VERIFIED
 
 
 async def test_passcode_locked_phone(lab: IosLab, key_dir: Path) -> None:
