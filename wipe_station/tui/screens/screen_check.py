@@ -14,7 +14,12 @@ from drivers.contract import ScreenSeen
 class ScreenCheck(ModalScreen[ScreenSeen | None]):
     """Three answers and Cancel; Cancel has the focus, so a stray Enter records nothing."""
 
-    BINDINGS = [("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        ("1", "answer('welcome')", "Welcome"),
+        ("2", "answer('owner_lock')", "Verify your account"),
+        ("3", "answer('other')", "Something else"),
+        ("escape", "cancel", "Cancel"),
+    ]
 
     def __init__(self, phone: str, question: str) -> None:
         super().__init__()
@@ -23,17 +28,15 @@ class ScreenCheck(ModalScreen[ScreenSeen | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="screen-check"):
-            yield Static(
-                Text.assemble(("What does ", "bold"), (self.phone, "bold"), ("show?", "bold"))
-            )
+            yield Static(Text.assemble("What does ", self.phone, " show?", style="bold"))
             yield Static(Text(self.question))
             yield Static(
                 Text("Your answer is recorded under your name and printed on the certificate.")
             )
             with Horizontal(id="screen-check-buttons"):
-                yield Button("Welcome screen", variant="success", id="welcome")
-                yield Button("Verify your account", variant="warning", id="owner_lock")
-                yield Button("Something else", variant="error", id="other")
+                yield Button("1 Welcome screen", variant="success", id="welcome")
+                yield Button("2 Verify your account", variant="warning", id="owner_lock")
+                yield Button("3 Something else", variant="error", id="other")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
@@ -44,6 +47,9 @@ class ScreenCheck(ModalScreen[ScreenSeen | None]):
             self.dismiss(None)
         else:
             self.dismiss(ScreenSeen(event.button.id))
+
+    def action_answer(self, seen: str) -> None:
+        self.dismiss(ScreenSeen(seen))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
