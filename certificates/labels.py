@@ -140,6 +140,19 @@ L: dict[str, tuple[str, str]] = {
     "sign_name": ("Navn (blokkbokstaver)", "Name (block letters)"),
     "sign_date": ("Dato", "Date"),
     "emulated_short": ("EMULERT", "EMULATED"),
+    "parts_only": ("KUN DELER", "PARTS ONLY"),
+    "parts_only_count": ("Kun deler (låst til eier)", "Parts only (owner-locked)"),
+    "handed_over_by": ("Overlevert av (depot)", "Handed over by (depot)"),
+    "received_by": ("Mottatt av (gjenvinner)", "Received by (recycler)"),
+    "draft": (
+        "UTKAST – partiet er åpent; manifestet er ikke signert og gjelder ikke som overlevering",
+        "DRAFT – the batch is open; this manifest is not signed and is no hand-over record",
+    ),
+    "draft_mark": ("UTKAST", "DRAFT"),
+    "m_verify_hint": (
+        "Kontroller: wipe-station batch verify FIL.pdf --public-key stasjon.pem",
+        "Verify: wipe-station batch verify FILE.pdf --public-key station.pem",
+    ),
     "emulated_count": ("Emulerte telefoner", "Emulated phones"),
     # Aggregated employer report
     "r_title": ("Rapport om slettede telefoner", "Report on erased phones"),

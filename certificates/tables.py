@@ -140,8 +140,20 @@ def gap(height: float = 8) -> Spacer:
     return Spacer(1, height)
 
 
-def build(story: list[Flowable], title: str, subject: str, footer: str) -> bytes:
-    """Lay ``story`` out on A4 pages with a footer naming the document and the page."""
+def build(
+    story: list[Flowable],
+    title: str,
+    subject: str,
+    footer: str,
+    *,
+    top: float = 0,
+    decorate: Callable[[Canvas, int], None] | None = None,
+) -> bytes:
+    """Lay ``story`` out on A4 pages with a footer naming the document and the page.
+
+    ``top`` keeps that much room above the frame on every page for ``decorate``, which draws
+    on each page (a header, a QR code, a DRAFT mark) given the canvas and the page number.
+    """
     register_fonts()
     buf = io.BytesIO()
 
@@ -152,13 +164,17 @@ def build(story: list[Flowable], title: str, subject: str, footer: str) -> bytes
         canvas.drawString(MARGIN, MARGIN - 14, fit(footer, REGULAR, 6.8, FRAME_W - 80))
         canvas.drawRightString(PAGE_W - MARGIN, MARGIN - 14, f"{both('page')} {doc.page}")
         canvas.restoreState()
+        if decorate is not None:
+            canvas.saveState()
+            decorate(canvas, doc.page)
+            canvas.restoreState()
 
     doc = SimpleDocTemplate(
         buf,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN,
+        topMargin=MARGIN + top,
         bottomMargin=MARGIN,
         title=title,
         subject=subject,

@@ -1,0 +1,150 @@
+"""Offline verification of a hand-over manifest PDF: the file and the station's public key only.
+
+The same method as for certificates: the embedded signed manifest is checked under the key, then
+drawn again and compared with every page (text, QR codes, page objects), so each certificate
+number, serial and name printed is the one the station signed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from pypdf import PageObject, PdfReader
+
+from certificates import pagecheck
+from certificates.labels import L
+from certificates.manifest import (
+    SignedManifest,
+    manifest_attachment_name,
+    parse_manifest_envelope,
+    render_manifest,
+)
+from certificates.payload import PayloadError
+from certificates.signing import InvalidPublicKey, SignatureInvalid, load_public_key
+from certificates.verify import (
+    BadPublicKey,
+    BadSignature,
+    DamagedPdf,
+    MalformedCertificate,
+    NoEmbeddedCertificate,
+    NotAPdf,
+    PageMismatch,
+    PagesMissingOrAdded,
+    QrMismatch,
+    VerificationError,
+    _quiet_pypdf,
+)
+
+DRAFT_WORDS = ("UTKAST", "DRAFT")
+BATCH_RE = re.compile(r"RB-[A-Z0-9]{2,16}-\d{4}-\d{4,}")
+
+
+_LABEL_LINES = {en: en.lower() for _nb, en in L.values()}
+
+
+class DraftManifest(VerificationError):
+    """An open batch's draft: never signed, so never a hand-over record."""
+
+
+def verify_manifest_pdf(
+    pdf: bytes, public_key_pem: bytes, *, check_qr: bool = True
+) -> SignedManifest:
+    """Return the signed manifest the PDF shows, or raise a VerificationError saying why not."""
+    try:
+        key = load_public_key(public_key_pem)
+    except InvalidPublicKey as exc:
+        raise BadPublicKey(str(exc)) from exc
+    if not pdf.startswith(b"%PDF-"):
+        raise NotAPdf("the file is not a PDF")
+    try:
+        with _quiet_pypdf():
+            reader = PdfReader(io.BytesIO(pdf), strict=False)
+            attachments = reader.attachments
+            pages = list(reader.pages)
+            first = pages[0].extract_text() if pages else ""
+    except Exception as exc:  # hostile bytes fail pypdf in many ways; all mean "damaged"
+        raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
+    if not pages:
+        raise DamagedPdf("the PDF has no pages")
+    found = BATCH_RE.search(first or "")
+    batch = found.group(0) if found else ""
+    files = attachments.get(manifest_attachment_name(batch)) if batch else None
+    if not files:
+        if all(word in (first or "") for word in DRAFT_WORDS):
+            raise DraftManifest(
+                f"{batch or 'this manifest'} is a DRAFT of an open batch: it is not signed"
+            )
+        raise NoEmbeddedCertificate(
+            f"page 1 shows batch {batch or '(none)'}, but no signed manifest is embedded for it"
+        )
+    try:
+        signed = parse_manifest_envelope(files[0])
+    except PayloadError as exc:
+        raise MalformedCertificate(f"{batch}: {exc}") from exc
+    try:
+        signed.verify(key)
+    except SignatureInvalid as exc:
+        raise BadSignature(
+            f"{batch}: the signature does not match the signed manifest under this key "
+            "(altered manifest, or another station's key)"
+        ) from exc
+    if signed.manifest.batch_id != batch:
+        raise PageMismatch(
+            f"page 1 shows batch {batch}, but the signed manifest is {signed.manifest.batch_id}"
+        )
+    try:
+        _compare(pdf, pages, signed, check_qr)
+    except VerificationError:
+        raise
+    except Exception as exc:
+        raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
+    return signed
+
+
+def _compare(pdf: bytes, pages: list[PageObject], signed: SignedManifest, check_qr: bool) -> None:
+    batch = signed.manifest.batch_id
+    with _quiet_pypdf():
+        expected = list(PdfReader(io.BytesIO(render_manifest(signed))).pages)
+    if len(expected) != len(pages):
+        change = "removed" if len(pages) < len(expected) else "added"
+        raise PagesMissingOrAdded(
+            f"the signed manifest of {batch} takes {len(expected)} page(s), the file has "
+            f"{len(pages)}: a page was {change}"
+        )
+    numbers = {p.certificate_number: f"the phone with certificate {p.certificate_number}"
+               for p in signed.manifest.phones}  # fmt: skip
+    for index, (page, want) in enumerate(zip(pages, expected, strict=True), start=1):
+        want_lines = pagecheck.lines(want)
+        fields = pagecheck.field_names(want_lines, _LABEL_LINES)
+        names = [
+            next((n for k, n in numbers.items() if k in line), field)
+            for line, field in zip(want_lines, fields, strict=True)
+        ]
+        diff = pagecheck.first_difference(
+            want_lines, pagecheck.lines(page), names, "the signed manifest"
+        )
+        if diff:
+            raise PageMismatch(f"page {index} ({batch}) {diff}")
+    if check_qr:
+        try:
+            codes = pagecheck.qr_codes(pdf)
+        except pagecheck.QrUnreadable as exc:
+            raise VerificationError(str(exc)) from exc
+        want = signed.qr_text()
+        for index, found in enumerate(codes, start=1):
+            if found == [want]:
+                continue
+            if not found:
+                raise QrMismatch(f"page {index} ({batch}) has no readable QR code")
+            other = [t.split(":")[2] for t in found if t.count(":") >= 2 and t != want]
+            raise QrMismatch(
+                f"page {index} shows {batch}, but its QR code belongs to "
+                f"{other[0] if other else 'something else'}"
+            )
+    for index, (page, want) in enumerate(zip(pages, expected, strict=True), start=1):
+        if pagecheck.fingerprint(page) != pagecheck.fingerprint(want):
+            raise PageMismatch(
+                f"page {index} ({batch}) is not the page its signed manifest draws: its text "
+                "agrees, but drawing, fonts, annotations or page boxes differ"
+            )
