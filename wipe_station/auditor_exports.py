@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from certificates.payload import CertificatePayload
 from wipe_station import csv_safe
 from wipe_station.audit import log as audit
 from wipe_station.certify import issued_between
@@ -20,7 +21,6 @@ from wipe_station.context import StationContext
 from wipe_station.db.models import (
     BatchItem,
     Certificate,
-    Customer,
     Device,
     Evidence,
     RecyclingBatch,
@@ -70,16 +70,19 @@ def _certificate_rows(
     session: Session, start: date | None, end: date | None
 ) -> list[CertificateRow]:
     stmt = (
-        select(Certificate, Device, WipeJob, Customer, RecyclingBatch)
+        select(Certificate, Device, WipeJob, RecyclingBatch)
         .join(Device, col(Device.id) == Certificate.device_id)
         .outerjoin(WipeJob, col(WipeJob.id) == Certificate.job_id)
-        .outerjoin(Customer, col(Customer.id) == Device.customer_id)
         .outerjoin(BatchItem, col(BatchItem.certificate_id) == Certificate.id)
         .outerjoin(RecyclingBatch, col(RecyclingBatch.id) == BatchItem.batch_id)
+        # Current certificates only: a superseded one no longer says what the records say.
+        .where(col(Certificate.superseded_by_id).is_(None))
         .order_by(col(Certificate.issued_at), col(Certificate.number))
     )
     out = []
-    for cert, dev, job, cust, batch in session.exec(issued_between(stmt, start, end)).all():
+    for cert, dev, job, batch in session.exec(issued_between(stmt, start, end)).all():
+        # The certified facts are read from what was signed, so the export cannot disagree.
+        signed = CertificatePayload.from_json(cert.payload_json)
         out.append(
             CertificateRow(
                 number=cert.number,
@@ -88,9 +91,9 @@ def _certificate_rows(
                 platform=dev.platform,
                 manufacturer=dev.manufacturer,
                 model=dev.model,
-                serial=dev.serial,
-                imei=dev.imei or "",
-                customer=cust.org_number if cust else "",
+                serial=signed.media.serial_number,
+                imei=signed.mobile.imeis[0] if signed.mobile.imeis else "",
+                customer=signed.customer.org_number if signed.customer else "",
                 method=job.method if job else "",
                 erasure_class=(job.erasure_class or "") if job else "",
                 route=(job.route or "") if job else "",
@@ -126,6 +129,7 @@ def evidence(
             select(Certificate, Device, Evidence)
             .join(Device, col(Device.id) == Certificate.device_id)
             .join(Evidence, col(Evidence.job_id) == Certificate.job_id)
+            .where(col(Certificate.superseded_by_id).is_(None))
             .order_by(col(Certificate.number), col(Evidence.seq))
         )
         rows = [

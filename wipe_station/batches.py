@@ -7,23 +7,41 @@ batch has a certificate of erasure: the rules below refuse anything else, saying
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
-from certificates.manifest import ManifestPhone, Party, RecyclingManifest
+from certificates.manifest import (
+    ManifestPhone,
+    Party,
+    RecyclingManifest,
+    SignedManifest,
+    render_manifest,
+    sign_manifest,
+)
+from certificates.payload import CertificatePayload
 from wipe_station import csv_safe, settings
 from wipe_station.audit import log as audit
+from wipe_station.certify import current_certificate
 from wipe_station.context import StationContext
-from wipe_station.db.models import BatchItem, Certificate, Device, RecyclingBatch
+from wipe_station.db.models import (
+    AuditEvent,
+    BatchItem,
+    Certificate,
+    Device,
+    Operator,
+    RecyclingBatch,
+)
 from wipe_station.errors import StationError
 from wipe_station.intake import find_device
 from wipe_station.lifecycle import DeviceState, transition
-from wipe_station.timeutil import utcnow
+from wipe_station.timeutil import iso, utcnow
 
 S = DeviceState
 
@@ -86,12 +104,48 @@ def create_batch(ctx: StationContext, actor: audit.Actor, recycler: str) -> Recy
         return batch
 
 
-def _latest_certificate(session: Session, device_id: int) -> Certificate | None:
-    return session.exec(
-        select(Certificate)
-        .where(Certificate.device_id == device_id)
-        .order_by(col(Certificate.issued_at).desc(), col(Certificate.id).desc())
+def handed_over_before(session: Session, dev: Device) -> tuple[str, datetime] | None:
+    """The batch and time another record of this phone (same serial or IMEI) left the depot."""
+    conds = [Device.serial == dev.serial]
+    for imei in (i for i in (dev.imei, dev.imei2) if i):
+        conds += [Device.imei == imei, Device.imei2 == imei]
+    row = session.exec(
+        select(RecyclingBatch.code, RecyclingBatch.handed_over_at)
+        .join(BatchItem, col(BatchItem.batch_id) == RecyclingBatch.id)
+        .join(Device, col(Device.id) == BatchItem.device_id)
+        .where(or_(*conds), RecyclingBatch.state == BatchState.HANDED_OVER.value)
+        .where(Device.id != dev.id)
+        .order_by(col(RecyclingBatch.handed_over_at).desc())
     ).first()
+    if row is None or row[1] is None:
+        return None
+    return row[0], row[1]
+
+
+def released_to_leave_again(session: Session, dev: Device) -> bool:
+    """An admin released this record of a phone that left once, saying why."""
+    return (
+        session.exec(
+            select(AuditEvent.id).where(
+                AuditEvent.device_id == dev.id, AuditEvent.action == REPEAT_RELEASED
+            )
+        ).first()
+        is not None
+    )
+
+
+REPEAT_RELEASED = "device.repeat_released"
+
+
+def _left_once(session: Session, dev: Device) -> None:
+    """Refuse a phone that was handed over before, unless an admin released it again."""
+    before = handed_over_before(session, dev)
+    if before and not released_to_leave_again(session, dev):
+        code, when = before
+        raise StationError(
+            f"{dev.serial} was handed over in {code} on {when.date().isoformat()}; an admin "
+            "must release it, with a reason, before it goes in a batch again"
+        )
 
 
 def _certificate_for_batch(session: Session, dev: Device) -> Certificate:
@@ -109,9 +163,10 @@ def _certificate_for_batch(session: Session, dev: Device) -> Certificate:
         raise StationError(
             f"{dev.serial} is not certified (it is {state.value}); erase and certify it first"
         )
-    cert = _latest_certificate(session, dev.id)  # type: ignore[arg-type]
+    cert = current_certificate(session, dev.id)  # type: ignore[arg-type]
     if cert is None:
         raise StationError(f"{dev.serial} has no certificate of erasure")
+    _left_once(session, dev)
     return cert
 
 
@@ -198,9 +253,17 @@ def hand_over(
             raise StationError(f"batch {batch.code} was handed over already")
         devices = _devices(s, batch)
         for dev in devices:
+            _left_once(s, dev)  # a phone is never in two hand-overs by accident
             transition(s, ctx.identity, actor, dev, S.HANDED_OVER, extra={"batch": batch.code})
         batch.state, batch.handed_over_at = BatchState.HANDED_OVER.value, utcnow()
         batch.received_by = received_by
+        batch.handed_over_by = actor.operator_id
+        s.add(batch)
+        s.flush()
+        # The signed manifest is made now and kept: every later print is this same document.
+        signed = sign_manifest(_manifest_of(s, batch, ctx.station_id), ctx.identity.private_key)
+        batch.manifest_json = signed.manifest.canonical().decode("utf-8")
+        batch.manifest_signature = base64.b64encode(signed.signature).decode("ascii")
         s.add(batch)
         audit.append(
             s,
@@ -249,19 +312,40 @@ def list_batches(ctx: StationContext, state: str | None = None) -> list[BatchSum
         ]
 
 
-def manifest(ctx: StationContext, actor: audit.Actor, code: str) -> RecyclingManifest:
-    """What the hand-over manifest shows: every phone with its certificate number."""
+def manifest(
+    ctx: StationContext, actor: audit.Actor, code: str
+) -> RecyclingManifest | SignedManifest:
+    """The hand-over manifest: every phone with its current certificate number.
+
+    An open batch gives an unsigned draft; a closed batch a manifest signed now; a handed-over
+    batch the signed manifest kept from its hand-over.
+    """
     with ctx.session() as s:
         batch = _batch(s, code)
         audit.append(s, ctx.identity, actor, "batch.manifest", {"batch": batch.code})
-        rows = s.exec(
-            select(BatchItem, Device, Certificate)
-            .join(Device, col(Device.id) == BatchItem.device_id)
-            .join(Certificate, col(Certificate.id) == BatchItem.certificate_id)
-            .where(BatchItem.batch_id == batch.id)
-            .order_by(col(BatchItem.id))
-        ).all()
-        phones = tuple(
+        if batch.manifest_json and batch.manifest_signature:
+            return SignedManifest(
+                RecyclingManifest.from_dict(json.loads(batch.manifest_json)),
+                base64.b64decode(batch.manifest_signature),
+            )
+        m = _manifest_of(s, batch, ctx.station_id)
+        if batch.state == BatchState.OPEN.value:
+            return m
+        return sign_manifest(m, ctx.identity.private_key)
+
+
+def _manifest_of(s: Session, batch: RecyclingBatch, station_id: str) -> RecyclingManifest:
+    rows = s.exec(
+        select(BatchItem, Device, Certificate)
+        .join(Device, col(Device.id) == BatchItem.device_id)
+        .join(Certificate, col(Certificate.id) == BatchItem.certificate_id)
+        .where(BatchItem.batch_id == batch.id)
+        .order_by(col(BatchItem.id))
+    ).all()
+    phones = []
+    for _item, dev, cert in rows:
+        signed = CertificatePayload.from_json(cert.payload_json)
+        phones.append(
             ManifestPhone(
                 platform=dev.platform,
                 manufacturer=dev.manufacturer,
@@ -270,32 +354,34 @@ def manifest(ctx: StationContext, actor: audit.Actor, code: str) -> RecyclingMan
                 imeis=tuple(i for i in (dev.imei, dev.imei2) if i),
                 certificate_number=cert.number,
                 emulated=dev.emulated,
+                parts_only=not signed.mobile.reusable,
             )
-            for _item, dev, cert in rows
         )
-        depot = Party(
-            organization=settings.get(s, "depot.organization"),
-            org_number=settings.get(s, "depot.org_number"),
-            location=settings.get(s, "depot.location"),
-        )
-        return RecyclingManifest(
-            batch_id=batch.code,
-            depot=depot,
-            recycler=Party(organization=batch.recycler),
-            created_at=batch.created_at.date().isoformat(),
-            handed_over_at=batch.handed_over_at.isoformat(timespec="minutes")
-            if batch.handed_over_at
-            else "",
-            phones=phones,
-        )
+    depot = Party(
+        organization=settings.get(s, "depot.organization"),
+        org_number=settings.get(s, "depot.org_number"),
+        location=settings.get(s, "depot.location"),
+    )
+    by = s.get(Operator, batch.handed_over_by) if batch.handed_over_by else None
+    return RecyclingManifest(
+        batch_id=batch.code,
+        depot=depot,
+        recycler=Party(organization=batch.recycler),
+        created_at=iso(batch.created_at),
+        handed_over_at=iso(batch.handed_over_at) if batch.handed_over_at else "",
+        phones=tuple(phones),
+        station_id=station_id,
+        handed_over_by=by.name if by else "",
+        received_by=batch.received_by or "",
+        timezone=settings.get(s, "depot.timezone"),
+    )
 
 
 def write_manifest(ctx: StationContext, actor: audit.Actor, code: str, folder: Path) -> Path:
     """Render the manifest PDF into ``folder`` (the print folder) and return its path."""
-    from certificates.manifest import render_manifest
-
-    m = manifest(ctx, actor, code)
-    data = render_manifest(m)
+    doc = manifest(ctx, actor, code)
+    data = render_manifest(doc)
+    m = doc.manifest if isinstance(doc, SignedManifest) else doc
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{m.batch_id}-manifest.pdf"
@@ -315,11 +401,13 @@ MANIFEST_CSV_COLUMNS = (
     "imei2",
     "certificate",
     "emulated",
+    "parts_only",
 )
 
 
-def manifest_csv(m: RecyclingManifest) -> str:
+def manifest_csv(doc: RecyclingManifest | SignedManifest) -> str:
     """The manifest as CSV for the recycler's system: one row a phone, then the counts."""
+    m = doc.manifest if isinstance(doc, SignedManifest) else doc
     out = io.StringIO()
     w = csv_safe.writer(out)  # models, serials, the recycler: never a formula in a spreadsheet
     w.writerow(MANIFEST_CSV_COLUMNS)
@@ -336,6 +424,7 @@ def manifest_csv(m: RecyclingManifest) -> str:
                 imeis[1],
                 p.certificate_number,
                 "yes" if p.emulated else "no",
+                "yes" if p.parts_only else "no",
             ]
         )
     w.writerow([])
@@ -344,4 +433,7 @@ def manifest_csv(m: RecyclingManifest) -> str:
         w.writerow([platform, sum(1 for p in m.phones if p.platform == platform)])
     w.writerow(["recycler", m.recycler.organization])
     w.writerow(["handed_over_at", m.handed_over_at or "not yet handed over"])
+    w.writerow(["handed_over_by", m.handed_over_by])
+    w.writerow(["received_by", m.received_by])
+    w.writerow(["signed", "yes" if isinstance(doc, SignedManifest) else "no (draft)"])
     return out.getvalue()

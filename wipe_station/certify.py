@@ -7,6 +7,7 @@ transaction: a certificate exists with all of them or not at all, and its number
 from __future__ import annotations
 
 import base64
+import dataclasses
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -29,7 +30,7 @@ from drivers.contract import VerificationLevel
 from wipe_station import __version__, settings
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
-from wipe_station.db.models import Certificate, Device, Operator, WipeJob
+from wipe_station.db.models import BatchItem, Certificate, Device, Operator, WipeJob
 from wipe_station.db.models import Customer as CustomerRow
 from wipe_station.errors import StationError
 from wipe_station.evidence import evidence_digest, job_evidence
@@ -208,6 +209,7 @@ def _issue(
         ),
         audit=AuditAnchor(station=ctx.station_id, seq=event.seq, event_hash=event.hash),
         customer=Customer(name=customer.name, org_number=customer.org_number) if customer else None,
+        timezone=settings.get(session, "depot.timezone"),
     )
     signed = sign(payload, ctx.identity.private_key)
     cert = Certificate(
@@ -229,6 +231,106 @@ def _issue(
         session, ctx.identity, actor, device, DeviceState.CERTIFIED, extra={"number": number}
     )
     return cert
+
+
+def current_certificate(session: Session, device_id: int) -> Certificate | None:
+    """The device's certificate that nothing supersedes (the newest, if records were ever
+    written before superseding existed)."""
+    return session.exec(
+        select(Certificate)
+        .where(Certificate.device_id == device_id, col(Certificate.superseded_by_id).is_(None))
+        .order_by(col(Certificate.issued_at).desc(), col(Certificate.id).desc())
+    ).first()
+
+
+def _signed_facts(session: Session, device: Device) -> dict[str, Any]:
+    """What the device's records now say about the facts a certificate carries."""
+    customer = session.get(CustomerRow, device.customer_id) if device.customer_id else None
+    return {
+        "customer": Customer(name=customer.name, org_number=customer.org_number)
+        if customer
+        else None,
+        "source": f"Customer return: {customer.name}" if customer else "Depot intake",
+        "imeis": tuple(i for i in (device.imei, device.imei2) if i),
+        "serial": device.serial,
+    }
+
+
+def supersede_if_changed(
+    ctx: StationContext, session: Session, device: Device, actor: audit.Actor, reason: str
+) -> Certificate | None:
+    """If a fact the device's current certificate signed (customer, IMEI, serial) no longer
+    matches the records, issue a certificate that supersedes it, in this same transaction.
+
+    Both stay in the records, linked; the audit log names both. A phone that has left the depot
+    cannot change: its signed documents are final.
+    """
+    if device.id is None:
+        return None
+    old = current_certificate(session, device.id)
+    if old is None:
+        return None
+    before = CertificatePayload.from_json(old.payload_json)
+    facts = _signed_facts(session, device)
+    changed = (
+        before.customer != facts["customer"]
+        or before.mobile.imeis != facts["imeis"]
+        or before.media.serial_number != facts["serial"]
+    )
+    if not changed:
+        return None
+    if device.state == DeviceState.HANDED_OVER:
+        raise StationError(
+            f"{device.serial} was handed over under {old.number}: what it certifies is final"
+        )
+    now = utcnow()
+    seq, number = allocate(session, ctx.station_id, now.year)
+    event = audit.append(
+        session,
+        ctx.identity,
+        actor,
+        "certificate.superseded",
+        {"old": old.number, "new": number, "reason": reason},
+        device_id=device.id,
+    )
+    payload = dataclasses.replace(
+        before,
+        number=number,
+        issued_at=iso(now),
+        media=dataclasses.replace(
+            before.media, serial_number=facts["serial"], source=facts["source"]
+        ),
+        mobile=dataclasses.replace(before.mobile, imeis=facts["imeis"]),
+        customer=facts["customer"],
+        audit=AuditAnchor(station=ctx.station_id, seq=event.seq, event_hash=event.hash),
+        timezone=settings.get(session, "depot.timezone"),
+        supersedes=old.number,
+    )
+    signed = sign(payload, ctx.identity.private_key)
+    new = Certificate(
+        number=number,
+        station_id=ctx.station_id,
+        year=now.year,
+        sequence=seq,
+        device_id=device.id,
+        job_id=old.job_id,
+        audit_event_id=event.id,
+        issued_at=now,
+        payload_json=payload.canonical().decode("utf-8"),
+        signature=signed.signature_b64,
+        digest=signed.digest,
+        emulated=old.emulated,
+    )
+    session.add(new)
+    session.flush()
+    old.superseded_by_id = new.id
+    session.add(old)
+    # A batch not yet handed over lists the current certificate.
+    for item in session.exec(select(BatchItem).where(BatchItem.certificate_id == old.id)).all():
+        item.certificate_id = new.id  # type: ignore[assignment]
+        session.add(item)
+    session.flush()
+    return new
 
 
 def _verification_method(job: WipeJob, checks: list[str]) -> str:

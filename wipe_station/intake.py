@@ -19,6 +19,7 @@ from stdnum import imei as stdnum_imei
 from stdnum.exceptions import ValidationError
 
 from wipe_station.audit import log as audit
+from wipe_station.certify import supersede_if_changed
 from wipe_station.context import StationContext
 from wipe_station.customers import normalise_org_number
 from wipe_station.db.models import Customer, Device, IntakeLine
@@ -340,7 +341,16 @@ def match_device(
         {"intake_line": line.id, "by": by},
         device_id=device.id,
     )
+    _resign(session, ctx, actor, device, "matched to a return list")
     return line
+
+
+def _resign(
+    session: Session, ctx: StationContext, actor: audit.Actor, device: Device, reason: str
+) -> None:
+    """A certified phone whose customer changed gets a certificate that says so; the old one
+    is kept and marked superseded."""
+    supersede_if_changed(ctx, session, device, actor, reason)
 
 
 def find_device(session: Session, ident: str) -> Device:
@@ -398,6 +408,7 @@ def assign(
         s.add(dev)
         s.flush()
         audit.append(s, ctx.identity, actor, "intake.assigned", payload, device_id=dev.id)
+        _resign(s, ctx, actor, dev, "assigned by hand")
         return dev
 
 

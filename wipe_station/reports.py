@@ -68,7 +68,12 @@ def customer_report(
                 Device.state,
                 WipeJob.verification_level,
             )
-            .outerjoin(Certificate, col(Certificate.device_id) == Device.id)
+            .outerjoin(
+                Certificate,
+                # The current certificate only: a superseded one would count the phone twice.
+                (col(Certificate.device_id) == Device.id)
+                & col(Certificate.superseded_by_id).is_(None),
+            )
             .outerjoin(WipeJob, col(WipeJob.id) == Certificate.job_id)
             .where(Device.customer_id == cust.id)
             .where(col(Device.created_at) >= datetime.combine(start, time(), UTC))

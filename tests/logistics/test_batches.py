@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import select
 
-from certificates.manifest import render_manifest
+from certificates.manifest import SignedManifest, render_manifest
+from certificates.manifest_verify import verify_manifest_pdf
 from tests.logistics.conftest import BOSS, TECH, certified_phone, cli_as, plug_in, run_cli
 from wipe_station import batches
 from wipe_station.context import StationContext
@@ -92,14 +93,18 @@ def test_manifest_pdf_and_csv_read_back(station: StationContext, tmp_path: Path)
         numbers[serial] = dev.id
     batches.close_batch(station, BOSS, b.code)
     batches.hand_over(station, BOSS, b.code, "Ola Mottaker")
-    m = batches.manifest(station, BOSS, b.code)
-    assert m.handed_over_at and len(m.phones) == 12
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_manifest(m))).pages)
+    doc = batches.manifest(station, BOSS, b.code)
+    assert isinstance(doc, SignedManifest)
+    m = doc.manifest
+    assert m.handed_over_at and len(m.phones) == 12 and m.received_by == "Ola Mottaker"
+    pdf = render_manifest(doc)
+    assert verify_manifest_pdf(pdf, station.identity.public_key_pem().encode()) == doc
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     for phone in m.phones:
         assert phone.serial_number in text and phone.certificate_number in text
     assert b.code in text and "Miljøretur AS" in text and "12" in text
     assert "Signatur" in text or "Signature" in text
-    rows = list(csv.reader(io.StringIO(batches.manifest_csv(m))))
+    rows = list(csv.reader(io.StringIO(batches.manifest_csv(doc))))
     assert rows[0][:5] == ["batch", "platform", "manufacturer", "model", "serial"]
     body = [r for r in rows[1:] if r and r[0] == b.code]
     assert sorted(r[4] for r in body) == sorted(numbers)

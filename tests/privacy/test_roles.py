@@ -60,6 +60,7 @@ PUBLIC = {
     "station public-key",
     "station info",
     "certificate verify",
+    "batch verify",
     "lab android",
     "lab ios",
     "udev print",

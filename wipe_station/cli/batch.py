@@ -8,7 +8,7 @@ import click
 
 from wipe_station import batches
 from wipe_station.cli.runtime import Runtime, output_option, pass_runtime, write_file
-from wipe_station.errors import StationError
+from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
@@ -105,15 +105,49 @@ def list_(rt: Runtime, state: str | None) -> None:
 @pass_runtime
 def manifest(rt: Runtime, code: str, output: Path) -> None:
     """Write the hand-over manifest as PDF (signature lines) or CSV, by the file's extension."""
+    from certificates.manifest import SignedManifest, render_manifest
+
     op = rt.operator(Permission.MANAGE_BATCHES)
-    m = batches.manifest(rt.station(), actor_of(op), code)
+    doc = batches.manifest(rt.station(), actor_of(op), code)
+    m = doc.manifest if isinstance(doc, SignedManifest) else doc
     suffix = output.suffix.lower()
     if suffix == ".pdf":
-        from certificates.manifest import render_manifest
-
-        write_file(output, render_manifest(m))
+        write_file(output, render_manifest(doc))
     elif suffix == ".csv":
-        write_file(output, batches.manifest_csv(m))
+        write_file(output, batches.manifest_csv(doc))
     else:
         raise StationError(f"{output.name}: the manifest is written as .pdf or .csv")
-    click.echo(f"wrote the manifest of {m.batch_id} ({len(m.phones)} phones) to {output}")
+    kind = "signed manifest" if isinstance(doc, SignedManifest) else "DRAFT manifest (open batch)"
+    click.echo(f"wrote the {kind} of {m.batch_id} ({len(m.phones)} phones) to {output}")
+
+
+@batch.command("verify")
+@click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--public-key", "public_key", type=click.Path(path_type=Path, dir_okay=False), required=True
+)
+def verify(pdf: Path, public_key: Path) -> None:
+    """Check a hand-over manifest PDF offline with the station's public key (no database)."""
+    from certificates.manifest_verify import verify_manifest_pdf
+    from certificates.verify import VerificationError
+
+    try:
+        data, pem = pdf.read_bytes(), public_key.read_bytes()
+    except OSError as exc:
+        raise StationError(f"cannot read {exc.filename}: {exc.strerror}") from exc
+    try:
+        signed = verify_manifest_pdf(data, pem)
+    except VerificationError as exc:
+        raise IntegrityFailure(f"INVALID: {visible(pdf.name)}: {visible(str(exc))}") from exc
+    m = signed.manifest
+    click.echo(
+        f"VALID: manifest {m.batch_id}, {len(m.phones)} phones, signed by station "
+        f"{m.station_id or '?'}"
+    )
+    click.echo(
+        f"  handed over: {m.handed_over_at or 'not yet'} by {visible(m.handed_over_by or '-')}"
+    )
+    click.echo(f"  received by: {visible(m.received_by or '-')}")
+    for p in m.phones:
+        parts = "  PARTS ONLY" if p.parts_only else ""
+        click.echo(f"  {p.certificate_number}  {visible(p.serial_number)}{parts}")

@@ -151,7 +151,12 @@ def release(rt: Runtime, serial: str) -> None:
 @click.option(
     "--public-key", "public_key", type=click.Path(path_type=Path, dir_okay=False), required=True
 )
-def verify(pdf: Path, public_key: Path) -> None:
+@click.option(
+    "--bundle",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The station's exported audit log: also say whether a later certificate replaces it.",
+)
+def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
     """Check a certificate PDF offline with the station's public key (no database needed)."""
     from certificates.verify import VerificationError, describe, verify_pdf
 
@@ -162,11 +167,49 @@ def verify(pdf: Path, public_key: Path) -> None:
     try:
         results = verify_pdf(data, pem)
     except VerificationError as exc:
-        raise IntegrityFailure(f"INVALID: {pdf.name}: {exc}") from exc
+        raise IntegrityFailure(f"INVALID: {visible(pdf.name)}: {visible(str(exc))}") from exc
+    successors = _successors(bundle, pem) if bundle is not None else {}
+    superseded = []
     for result in results:
+        number = result.payload.number
         click.echo(
-            f"VALID: {result.payload.number} (page {result.page}), signed by station "
-            f"{result.payload.station_id}"
+            f"VALID: {number} (page {result.page}), signed by station {result.payload.station_id}"
         )
         for line in describe(result):
             click.echo(f"  {line}")
+        chain = _follow(successors, number)
+        if chain:
+            superseded.append(f"{number} is superseded by {' then '.join(chain)}")
+    if superseded:
+        # Genuine, but no longer what the station's records say: the auditor must use the newer.
+        raise IntegrityFailure(f"SUPERSEDED: {'; '.join(superseded)}")
+
+
+def _successors(bundle: Path, pem: bytes) -> dict[str, str]:
+    """Old certificate number -> the one that superseded it, from a bundle that verifies."""
+    import json
+
+    from wipe_station.audit.store import verify_bundle
+
+    report = verify_bundle(bundle, pem)
+    if not report.ok:
+        raise IntegrityFailure(f"the audit bundle does not verify: {report.summary()}")
+    out: dict[str, str] = {}
+    try:
+        with bundle.open(encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                if rec.get("type") == "event" and rec.get("action") == "certificate.superseded":
+                    body = json.loads(rec["payload"])
+                    out[str(body["old"])] = str(body["new"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StationError(f"cannot read the audit bundle {bundle.name}") from exc
+    return out
+
+
+def _follow(successors: dict[str, str], number: str) -> list[str]:
+    chain: list[str] = []
+    while number in successors and successors[number] not in chain:
+        number = successors[number]
+        chain.append(number)
+    return chain

@@ -151,6 +151,9 @@ class Certificate(SQLModel, table=True):
     signature: str = Field(max_length=200)
     digest: str = Field(max_length=64)
     emulated: bool = False
+    # A later certificate that replaces this one because a signed fact changed (customer, IMEI,
+    # ...). Both are kept; only a certificate with no successor is current.
+    superseded_by_id: int | None = Field(default=None, foreign_key="certificates.id", index=True)
 
 
 class CertificateCounter(SQLModel, table=True):
@@ -173,6 +176,10 @@ class RecyclingBatch(SQLModel, table=True):
     closed_at: datetime | None = _ts(nullable=True)
     handed_over_at: datetime | None = _ts(nullable=True)
     received_by: str | None = Field(default=None, max_length=200)
+    handed_over_by: int | None = Field(default=None, foreign_key="operators.id")
+    # The signed manifest as it was at the hand-over: printed again, it is the same document.
+    manifest_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    manifest_signature: str | None = Field(default=None, max_length=200)
 
 
 class BatchItem(SQLModel, table=True):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from drivers.contract import DeviceFacts, EvidenceItem, Outcome, ScreenSeen
 from drivers.pipeline import PipelineResult
-from wipe_station import intake
+from wipe_station import batches, intake
 from wipe_station.audit import log as audit
 from wipe_station.certify import held_for_supervisor
 from wipe_station.context import StationContext
@@ -87,7 +87,56 @@ def device_detected(
         elif S(dev.state) in RESTARTABLE:
             transition(s, ctx.identity, actor, dev, S.DETECTED, reason="plugged in again")
         intake.match_device(s, ctx, actor, dev)
+        _flag_if_left_before(ctx, s, actor, dev)
         return dev
+
+
+def _flag_if_left_before(ctx: StationContext, s: Session, actor: audit.Actor, dev: Device) -> None:
+    """A phone that was handed over once and shows up again is set aside, saying where it went,
+    until an admin releases it with a reason: it is not erased or batched again by accident."""
+    if S(dev.state) not in (S.DETECTED, S.BLOCKED) or batches.released_to_leave_again(s, dev):
+        return
+    before = batches.handed_over_before(s, dev)
+    if before is None:
+        return
+    code, when = before
+    transition(
+        s,
+        ctx.identity,
+        actor,
+        dev,
+        S.QUARANTINED,
+        reason=f"handed over in {code} on {when.date().isoformat()}; plugged in again",
+    )
+
+
+def release_left_before(
+    ctx: StationContext, actor: audit.Actor, device_id: int, reason: str
+) -> None:
+    """An admin lets a phone that was handed over once be erased and batched again, saying why
+    (the reason is typed text: the audit log keeps a commitment)."""
+    reason = reason.strip()
+    if actor.role != "admin":
+        raise StationError("only an admin releases a phone that was handed over before")
+    if not reason:
+        raise StationError("say why this phone may leave the depot again")
+    with ctx.session() as s:
+        dev = s.get(Device, device_id)
+        assert dev is not None
+        if batches.handed_over_before(s, dev) is None:
+            raise StationError(f"{dev.serial} was never handed over before")
+        audit.append(
+            s,
+            ctx.identity,
+            actor,
+            batches.REPEAT_RELEASED,
+            {"serial": dev.serial},
+            device_id=dev.id,
+            personal={"reason": reason},
+            owner=dev.customer_id,
+        )
+        if dev.state == S.QUARANTINED.value:
+            transition(s, ctx.identity, actor, dev, S.DETECTED, reason="released by an admin")
 
 
 def start_job(ctx: StationContext, actor: audit.Actor, device_id: int) -> int:
