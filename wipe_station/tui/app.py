@@ -228,7 +228,7 @@ class WipeStationApp(LogisticsActions, App[None]):
             android_backend=self.android_backend,
             usbmux_address=self.usbmux_address,
             emulated=bool(self.demo_phones),
-            listener=lambda view: self.post_message(PhoneChanged(view)),
+            listener=self._phone_changed,
             approvals=self.approvals,
             attestations=self.attestations,
             return_timeout_s=120 if self.demo_phones else 900,
@@ -241,6 +241,12 @@ class WipeStationApp(LogisticsActions, App[None]):
         if self.usbmux_address is not None:
             # Runs even when no usbmuxd is up yet: it says how to start one and keeps trying.
             self.run_worker(self.engine.watch_usbmux(), group="engine")
+
+    def _phone_changed(self, view: PhoneView) -> None:
+        self.post_message(PhoneChanged(view))
+        if self._fleet is not None:
+            # The demo's technician follows the guidance the station shows for lab phones.
+            self._fleet.follow_guidance(view)
 
     def on_phone_changed(self, message: PhoneChanged) -> None:
         # Also while a form or the certificate list is open on top of the station screen.
