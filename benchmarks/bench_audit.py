@@ -9,6 +9,7 @@ Prints a markdown table. Not a test: run it by hand on the reference machine.
 from __future__ import annotations
 
 import argparse
+import base64
 import multiprocessing as mp
 import resource
 import tempfile
@@ -20,15 +21,17 @@ import psycopg
 from sqlalchemy import insert
 
 from wipe_station.audit import log as audit
-from wipe_station.audit.chain import canonical, event_hash
+from wipe_station.audit.chain import canonical, checkpoint_message, event_hash
 from wipe_station.audit.store import verify_database
 from wipe_station.context import open_station
-from wipe_station.db.models import AuditEvent, AuditHead
+from wipe_station.db.models import AuditCheckpoint, AuditEvent, AuditHead
 from wipe_station.timeutil import iso, utcnow
 
 
 def _fill(home: Path, db_url: str, n: int) -> float:
-    """Write n chained events straight into the table (fast path for building a big log)."""
+    """Write n chained events straight into the table (fast path for building a big log), with
+    a signed checkpoint every CHECKPOINT_EVERY events as `audit.append` writes them, so verify
+    checks as many signatures as on a real station's log."""
     ctx = open_station(home, db_url)
     sid = ctx.station_id
     with ctx.session() as s:
@@ -37,6 +40,7 @@ def _fill(home: Path, db_url: str, n: int) -> float:
         prev, seq = head.last_hash, head.last_seq
     t0 = time.perf_counter()
     batch: list[dict[str, object]] = []
+    checkpoints: list[dict[str, object]] = []
     at = iso(utcnow())
     for i in range(n):
         seq += 1
@@ -65,13 +69,24 @@ def _fill(home: Path, db_url: str, n: int) -> float:
             )
         )
         prev = h
+        if seq % audit.CHECKPOINT_EVERY == 0:
+            msg = checkpoint_message(station=sid, seq=seq, head=h, at=at)
+            signature = base64.b64encode(ctx.identity.sign(msg)).decode("ascii")
+            checkpoints.append(
+                dict(station_id=sid, seq=seq, head_hash=h, at=at, signature=signature)
+            )
         if len(batch) == 20_000:
             with ctx.engine.begin() as conn:
                 conn.execute(insert(AuditEvent), batch)
+                if checkpoints:
+                    conn.execute(insert(AuditCheckpoint), checkpoints)
             batch.clear()
+            checkpoints.clear()
     with ctx.session() as s:
         if batch:
             s.execute(insert(AuditEvent), batch)
+        if checkpoints:
+            s.execute(insert(AuditCheckpoint), checkpoints)
         head = s.get(AuditHead, sid)
         assert head is not None
         head.last_seq, head.last_hash = seq, prev
@@ -91,6 +106,7 @@ def bench_verify(db_url: str, n: int) -> tuple[float, float]:
         (report,) = verify_database(s, ctx.identity)
     elapsed = time.perf_counter() - t0
     assert report.ok, report.problem
+    assert report.events == n and report.checkpoints >= n // audit.CHECKPOINT_EVERY, report
     ctx.engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return elapsed, peak_mb
@@ -137,6 +153,8 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--seconds", type=float, default=10.0, help="duration of each append run")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--verify-only", action="store_true", help="skip the append runs")
     args = ap.parse_args()
 
     rows = []
@@ -148,19 +166,22 @@ def main() -> None:
             f"{secs:.1f} s ({args.events / secs:,.0f} events/s, peak RSS {peak:.0f} MB)",
         )
     )
-    secs, peak = bench_verify(_fresh_pg(args.pg), args.events)
-    rows.append(
-        (
-            f"audit verify, {args.events:,} events, PostgreSQL",
-            f"{secs:.1f} s ({args.events / secs:,.0f} events/s, peak RSS {peak:.0f} MB)",
+    if not args.no_pg:
+        secs, peak = bench_verify(_fresh_pg(args.pg), args.events)
+        rows.append(
+            (
+                f"audit verify, {args.events:,} events, PostgreSQL",
+                f"{secs:.1f} s ({args.events / secs:,.0f} events/s, peak RSS {peak:.0f} MB)",
+            )
         )
-    )
-    rate = bench_append(f"sqlite:///{tmp / 'append.db'}", 1, args.seconds)
-    rows.append(("appends/s, one station, SQLite (one transaction each)", f"{rate:,.0f}"))
-    rate = bench_append(_fresh_pg(args.pg), 1, args.seconds)
-    rows.append(("appends/s, one station, PostgreSQL", f"{rate:,.0f}"))
-    rate = bench_append(_fresh_pg(args.pg), 2, args.seconds)
-    rows.append(("appends/s, two stations, one PostgreSQL (sum)", f"{rate:,.0f}"))
+    if not args.verify_only:
+        rate = bench_append(f"sqlite:///{tmp / 'append.db'}", 1, args.seconds)
+        rows.append(("appends/s, one station, SQLite (one transaction each)", f"{rate:,.0f}"))
+    if not (args.verify_only or args.no_pg):
+        rate = bench_append(_fresh_pg(args.pg), 1, args.seconds)
+        rows.append(("appends/s, one station, PostgreSQL", f"{rate:,.0f}"))
+        rate = bench_append(_fresh_pg(args.pg), 2, args.seconds)
+        rows.append(("appends/s, two stations, one PostgreSQL (sum)", f"{rate:,.0f}"))
     print("| measurement | figure |\n|---|---|")
     for name, fig in rows:
         print(f"| {name} | {fig} |")

@@ -128,8 +128,17 @@ class VirtualUsbBus:
         return VirtualBackend(self)
 
 
+class BusView(Protocol):
+    """What the backend needs of a bus: the lab's own, or the lab's across a socket
+    (`usb_remote.RemoteUsbBus`)."""
+
+    def devices(self) -> list[VirtualUsbDevice]: ...
+
+    def is_attached(self, device: VirtualUsbDevice) -> bool: ...
+
+
 class VirtualBackend(usb.backend.IBackend):  # type: ignore[misc]
-    def __init__(self, bus: VirtualUsbBus) -> None:
+    def __init__(self, bus: BusView) -> None:
         self.bus = bus
 
     def _live(self, dev: VirtualUsbDevice) -> VirtualUsbDevice:
@@ -256,7 +265,7 @@ class VirtualBackend(usb.backend.IBackend):  # type: ignore[misc]
         dev = self._live(dev_handle)
         if dev.function is None:
             raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
-        return dev.function.host_write(ep, bytes(data), _seconds(timeout))
+        return dev.function.host_write(ep, bytes(data), seconds(timeout))
 
     def bulk_read(
         self, dev_handle: VirtualUsbDevice, ep: int, intf: int, buff: array.array, timeout: int
@@ -264,7 +273,7 @@ class VirtualBackend(usb.backend.IBackend):  # type: ignore[misc]
         dev = self._live(dev_handle)
         if dev.function is None:
             raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
-        data = dev.function.host_read(ep, len(buff) * buff.itemsize, _seconds(timeout))
+        data = dev.function.host_read(ep, len(buff) * buff.itemsize, seconds(timeout))
         buff[: len(data)] = array.array("B", data)
         return len(data)
 
@@ -294,5 +303,5 @@ class VirtualBackend(usb.backend.IBackend):  # type: ignore[misc]
         raise usb.core.USBError("Pipe error", -9, errno.EPIPE)
 
 
-def _seconds(timeout_ms: int) -> float:
+def seconds(timeout_ms: int) -> float:
     return timeout_ms / 1000 if timeout_ms and timeout_ms > 0 else 3600.0

@@ -1,6 +1,8 @@
 """The station's pair records: one plist per UDID in a directory the caller owns, mode 0600.
 
 A pair record holds the host's private key; it is never logged and never leaves this directory.
+The same directory holds the station's host identity (`IDENTITY_FILE`: root and host keys and
+certificates), made once and shared by every phone's pair record.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 _UDID = re.compile(r"^[0-9A-Fa-f-]{24,40}$")
+IDENTITY_FILE = "HostIdentity.plist"
 
 
 class PairRecordStore:
@@ -32,9 +35,21 @@ class PairRecordStore:
         return record if isinstance(record, dict) else None
 
     def save(self, udid: str, record: dict[str, Any]) -> None:
+        self._write(self.path(udid), record)
+
+    def load_identity(self) -> dict[str, Any] | None:
+        try:
+            record = plistlib.loads((self.directory / IDENTITY_FILE).read_bytes())
+        except (FileNotFoundError, plistlib.InvalidFileException):
+            return None
+        return record if isinstance(record, dict) else None
+
+    def save_identity(self, identity: dict[str, Any]) -> None:
+        self._write(self.directory / IDENTITY_FILE, identity)
+
+    def _write(self, target: Path, record: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        target = self.path(udid)
-        tmp = target.with_suffix(".plist.tmp")
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, plistlib.dumps(record))

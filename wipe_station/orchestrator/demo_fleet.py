@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,16 @@ from drivers.contract import Platform, ScreenSeen
 from drivers.emulated.android.lab import AndroidLab
 from drivers.emulated.android.profile import load_profile
 from drivers.emulated.ios.lab import IosLab
+from drivers.emulated.lab_process import (
+    USBMUX_SOCKET,
+    AndroidSlot,
+    LabPlan,
+    LabProcess,
+    build,
+    handle_at,
+    identities,
+)
+from drivers.emulated.usb_remote import RemoteUsbBus
 from drivers.ios.discovery import list_iphones
 from drivers.usb.discovery import scan
 from wipe_station.orchestrator.fleet_files import FleetProfile
@@ -47,43 +58,66 @@ CLEAN_ONLY_IOS = ["iphone-13-clean", "iphone-15-pro-clean", "iphone-11-ios16-cle
 
 
 @dataclass
+class RemoteAndroid:
+    """The Android half of a lab in its own process, as the station reaches it: a bus."""
+
+    bus: RemoteUsbBus
+
+    def phones(self) -> Iterator[Any]:
+        return iter(())  # the phones live in the lab process; tests inspect in-process labs
+
+
+@dataclass
 class DemoFleet:
+    """``lab_process``: run the bundled lab in its own process (demo and benchmarks), reached
+    only through usbmuxd's socket and the USB bus socket. In-process (the default) keeps the lab
+    phones inspectable for tests; a fleet built from ``profiles`` always runs in-process."""
+
     phones: int
     zero_delay: bool = True
     clean_only: bool = False
-    android: AndroidLab | None = None
+    android: AndroidLab | RemoteAndroid | None = None
     ios: IosLab | None = None
     # Exactly these lab profiles (from `demo --fleet FILE…`) instead of the bundled mix.
     profiles: list[FleetProfile] | None = None
+    lab_process: bool = False
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ws-lab-")))
     _keys_pressed: set[str] = field(default_factory=set)
+    _process: LabProcess | None = None
 
     @property
     def usbmux_address(self) -> str:
-        return str(self.workdir / "usbmuxd.sock")
+        return str(self.workdir / USBMUX_SOCKET)
+
+    @property
+    def lab_cpu_s(self) -> float | None:
+        """CPU seconds the lab process used, once it has stopped (None in-process)."""
+        return None if self._process is None else self._process.cpu_s
+
+    def plan(self) -> LabPlan:
+        n_android = (self.phones + 1) // 2
+        a_mix = CLEAN_ONLY_ANDROID if self.clean_only else ANDROID_MIX
+        slots = []
+        for i in range(n_android):
+            name = a_mix[i % len(a_mix)]
+            # One hub per 8 ports, as on a depot bench.
+            serial = f"{load_profile(name).serial[:-3]}{i:03d}"
+            slots.append(AndroidSlot(name, serial, f"1-{i // 8 + 1}.{i % 8 + 1}"))
+        return LabPlan(
+            android=slots,
+            ios_mix=CLEAN_ONLY_IOS if self.clean_only else IOS_MIX,
+            ios_count=self.phones - n_android,
+            zero_delay=self.zero_delay,
+        )
 
     async def __aenter__(self) -> DemoFleet:
         if self.profiles is not None:
             return await self._from_profiles(self.profiles)
-        n_android = (self.phones + 1) // 2
-        n_ios = self.phones - n_android
-        a_mix = CLEAN_ONLY_ANDROID if self.clean_only else ANDROID_MIX
-        i_mix = CLEAN_ONLY_IOS if self.clean_only else IOS_MIX
-        self.android = AndroidLab()
-        for i in range(n_android):
-            prof = load_profile(a_mix[i % len(a_mix)])
-            # One hub per 8 ports, as on a depot bench.
-            self.android.attach(
-                prof,
-                serial=f"{prof.serial[:-3]}{i:03d}",
-                tcp_port=None,
-                zero_delay=self.zero_delay,
-                port_path=f"1-{i // 8 + 1}.{i % 8 + 1}",
-            )
-        self.ios = IosLab(self.usbmux_address, time_scale=0.0 if self.zero_delay else 1.0)
-        await self.ios.start()
-        if n_ios:
-            self.ios.attach_fleet(i_mix, n_ios)
+        if self.lab_process:
+            self._process = await LabProcess(self.plan(), self.workdir).start()
+            self.android = RemoteAndroid(self._process.bus)
+            return self
+        self.android, self.ios = await build(self.plan(), self.usbmux_address)
         return self
 
     async def _from_profiles(self, profiles: list[FleetProfile]) -> DemoFleet:
@@ -105,9 +139,21 @@ class DemoFleet:
         self.phones = len(profiles)
         return self
 
-    def _handle(self, port_path: str) -> Any:
-        assert self.android is not None
-        return next((h for h in self.android.phones() if h.port_path == port_path), None)
+    def _screen_at(self, port_path: str) -> str | None:
+        if self._process is not None:
+            return self._process.screen(port_path)
+        assert isinstance(self.android, AndroidLab)
+        handle = handle_at(self.android, port_path)
+        return None if handle is None else str(handle.screen)
+
+    def _press_recovery_keys(self, port_path: str) -> bool:
+        if self._process is not None:
+            return self._process.press_recovery_keys(port_path)
+        assert isinstance(self.android, AndroidLab)
+        handle = handle_at(self.android, port_path)
+        if handle is not None:
+            handle.technician.press_recovery_keys()
+        return handle is not None
 
     def follow_guidance(self, view: Any) -> None:
         """The demo's technician reads the station's screen: when it shows a phone's recovery
@@ -119,36 +165,32 @@ class DemoFleet:
             return
         if view.key in self._keys_pressed:
             return
-        handle = self._handle(view.key)
-        if handle is not None:
+        if self._press_recovery_keys(view.key):
             self._keys_pressed.add(view.key)
-            handle.technician.press_recovery_keys()
 
     def screen(self, key: str) -> ScreenSeen:
         """What a technician would see on the lab phone at ``key`` (a USB port path): the
         demo's stand-in for a person answering the guided-reset question."""
-        handle = self._handle(key)
-        if handle is None:
-            return ScreenSeen.OTHER
+        screen = self._screen_at(key)
         return {"welcome": ScreenSeen.WELCOME, "frp": ScreenSeen.OWNER_LOCK}.get(
-            str(handle.screen), ScreenSeen.OTHER
+            screen or "", ScreenSeen.OTHER
         )
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._process is not None:
+            await self._process.stop()
         if self.ios is not None:
             await self.ios.stop()
-        if self.android is not None:
+        if isinstance(self.android, AndroidLab):
             await asyncio.to_thread(self.android.close)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def identities(self) -> list[tuple[str, str | None]]:
         """(serial, IMEI) of every phone, as a customer's return list would name them."""
-        assert self.android is not None and self.ios is not None
-        out: list[tuple[str, str | None]] = [(s, None) for s in self.android.serials]
-        for phone in self.ios.phones.values():
-            imeis = phone.profile.imeis
-            out.append((phone.profile.serial_number, imeis[0] if imeis else None))
-        return out
+        if self._process is not None:
+            return list(self._process.identities)
+        assert isinstance(self.android, AndroidLab) and self.ios is not None
+        return identities(self.android, self.ios)
 
     def android_ports(self) -> list[str]:
         assert self.android is not None
@@ -165,6 +207,7 @@ class Summary:
     blocked: int
     failed: int
     seconds: float
+    lab_cpu_s: float | None = None  # set when the lab ran in its own process
 
     def line(self) -> str:
         return (

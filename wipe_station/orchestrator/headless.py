@@ -22,14 +22,24 @@ async def run_fleet(
     zero_delay: bool = True,
     announce: Callable[[list[tuple[str, str | None]]], object] | None = None,
     profiles: list[FleetProfile] | None = None,
+    lab_process: bool = False,
 ) -> tuple[Summary, list[PhoneView]]:
     """``announce`` receives the fleet's (serial, IMEI) pairs before any phone is handled, as a
     customer's return list arrives before the phones (demo mode imports an intake from it).
 
     A guided reset's question ("what does the screen show?") is answered from the lab phone's
-    screen, as a technician at the bench would, and recorded under ``actor``."""
+    screen, as a technician at the bench would, and recorded under ``actor``.
+
+    ``lab_process`` runs the lab apart from the station (see `DemoFleet`); the summary then
+    carries the CPU seconds the lab used."""
     started = time.monotonic()
-    fleet_cm = DemoFleet(phones, clean_only=clean_only, zero_delay=zero_delay, profiles=profiles)
+    fleet_cm = DemoFleet(
+        phones,
+        clean_only=clean_only,
+        zero_delay=zero_delay,
+        profiles=profiles,
+        lab_process=lab_process,
+    )
     async with fleet_cm as fleet:
         assert fleet.android is not None
         if announce is not None:
@@ -47,7 +57,9 @@ async def run_fleet(
         jobs = [engine.run_android(port) for port in fleet.android_ports()]
         jobs += [engine.run_ios(udid) for udid in await fleet.ios_udids()]
         views = await asyncio.gather(*jobs)
-    return summarise([v.state for v in views], started), list(views)
+    summary = summarise([v.state for v in views], started)
+    summary.lab_cpu_s = fleet_cm.lab_cpu_s
+    return summary, list(views)
 
 
 async def run_headless(
@@ -58,8 +70,15 @@ async def run_headless(
     clean_only: bool = False,
     zero_delay: bool = True,
     announce: Callable[[list[tuple[str, str | None]]], object] | None = None,
+    lab_process: bool = False,
 ) -> Summary:
     summary, _ = await run_fleet(
-        ctx, actor, phones, clean_only=clean_only, zero_delay=zero_delay, announce=announce
+        ctx,
+        actor,
+        phones,
+        clean_only=clean_only,
+        zero_delay=zero_delay,
+        announce=announce,
+        lab_process=lab_process,
     )
     return summary

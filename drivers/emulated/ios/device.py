@@ -344,7 +344,7 @@ class EmulatedIphone:
         self.forgotten_hosts |= set(self.pairings)
         self.pairings.clear()
         self.escrow_bags.clear()
-        self.key = DeviceKey()
+        self.key = self.key.replaced()  # a new key: old pair records no longer fit
         self._dialog_shown_at = None
         self._technician_answer = None
 

@@ -7,13 +7,17 @@ server using that certificate, while the host presents its HostCertificate.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import ssl
 import tempfile
+import threading
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import platformdirs
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,29 +28,81 @@ class PairRecordRejected(Exception):
     """The host's pair record does not fit this device."""
 
 
-class DeviceKey:
-    """Generated lazily: RSA key generation is the costliest thing a lab phone does."""
+# RSA key generation is the costliest thing a lab phone does (~65 ms a key). Lab phones take
+# their keys from a few slots, each made once per machine and kept in the user's cache
+# directory, so a fleet of 64 costs no key generation after the first run. A phone's key after
+# an erase is always another slot's (`replaced`), so its old pair records are refused as a
+# real phone's are; phones further than POOL_SIZE apart in a fleet may share a key, which the
+# lab never relies on (pairings are kept per phone).
+POOL_SIZE = 16
+_slots = itertools.count()
+_pool: dict[int, tuple[rsa.RSAPrivateKey, bytes, bytes]] = {}
+_pool_lock = threading.Lock()
 
-    def __init__(self) -> None:
-        self._key: rsa.RSAPrivateKey | None = None
+
+def _cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("wipe-station")) / "lab-device-keys"
+
+
+def _slot_key(slot: int) -> tuple[rsa.RSAPrivateKey, bytes, bytes]:
+    with _pool_lock:
+        if slot not in _pool:
+            _pool[slot] = _load_or_make(_cache_dir() / f"slot-{slot:02d}.pem")
+        return _pool[slot]
+
+
+def _load_or_make(path: Path) -> tuple[rsa.RSAPrivateKey, bytes, bytes]:
+    key: object = None
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        key = serialization.load_pem_private_key(path.read_bytes(), None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        with contextlib.suppress(OSError):  # no cache directory: the key lives for this run
+            _write_private(path, _private_pem(key))
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.PKCS1
+    )
+    return key, public, _private_pem(key)
+
+
+def _private_pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)  # atomic: parallel labs never read half a key
+
+
+class DeviceKey:
+    """A lab phone's key pair, taken from its slot when first needed."""
+
+    def __init__(self, slot: int | None = None) -> None:
+        self.slot = next(_slots) % POOL_SIZE if slot is None else slot % POOL_SIZE
+
+    def replaced(self) -> DeviceKey:
+        """The key after an erase: never the one before."""
+        return DeviceKey(self.slot + 1)
 
     @property
     def private_key(self) -> rsa.RSAPrivateKey:
-        if self._key is None:
-            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return self._key
+        return _slot_key(self.slot)[0]
 
     def public_pem(self) -> bytes:
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.PKCS1
-        )
+        return _slot_key(self.slot)[1]
 
     def private_pem(self) -> bytes:
-        return self.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        return _slot_key(self.slot)[2]
 
 
 def check_pair_record(record: dict[str, object], key: DeviceKey) -> None:
