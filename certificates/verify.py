@@ -369,6 +369,11 @@ _LABELS = {
     "mobile.udid": "udid",
     "mobile.blockers.code": "blockers",
     "mobile.evidence_digest": "evidence_digest",
+    "mobile.reset_route": "reset_route",
+    "mobile.verification_level": "verification_level",
+    "mobile.activation_lock": "activation_lock",
+    "mobile.reusable": "reuse",
+    "supersedes": "supersedes",
     "customer.name": "customer",
     "audit.seq": "audit",
 }

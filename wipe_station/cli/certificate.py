@@ -17,9 +17,16 @@ from wipe_station.safe_text import visible
 
 
 def _query(
-    session: Session, customer: str | None, start: date | None, end: date | None
+    session: Session,
+    customer: str | None,
+    start: date | None,
+    end: date | None,
+    *,
+    current_only: bool = False,
 ) -> list[Certificate]:
     stmt = select(Certificate).order_by(col(Certificate.issued_at), col(Certificate.number))
+    if current_only:  # what goes out on paper is what the records say now
+        stmt = stmt.where(col(Certificate.superseded_by_id).is_(None))
     if customer:
         cust = session.exec(select(Customer).where(Customer.org_number == customer)).first()
         if cust is None:
@@ -61,6 +68,7 @@ def list_(rt: Runtime, customer: str | None, start: date | None, end: date | Non
             dev = session.get(Device, cert.device_id)
             assert dev is not None
             mark = "  EMULATED" if cert.emulated else ""
+            mark += "  SUPERSEDED" if cert.superseded_by_id else ""
             click.echo(
                 # The model and serial are what the phone said: controls shown, not run.
                 f"{cert.number}  {cert.issued_at:%Y-%m-%d %H:%M}  {dev.platform:<7} "
@@ -114,7 +122,7 @@ def batch(
     op = rt.operator(Permission.PRINT_CERTIFICATES)
     ctx = rt.station()
     with ctx.session() as session:
-        rows = _query(session, customer, start, end)
+        rows = _query(session, customer, start, end, current_only=True)
         if not rows:
             raise StationError("no certificates match")
         write_file(
