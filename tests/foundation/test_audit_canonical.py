@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wipe_station.audit.chain import FORMAT_VERSION, checkpoint_message, event_hash
+from wipe_station.audit.chain import FORMAT_VERSION, canonical, checkpoint_message, event_hash
 
 # Every code point but lone surrogates, which neither encoder accepts; control characters,
 # quotes, backslashes, DEL, line separators and astral characters included.
@@ -92,3 +92,23 @@ def test_values_outside_the_fast_path_still_follow_rfc8785() -> None:
         except Exception as exc:
             got = type(exc).__name__
         assert got == expected
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | INT | TEXT | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_canonical_equals_rfc8785(value: object) -> None:
+    try:
+        expected: object = rfc8785.dumps(value)
+    except Exception as exc:
+        expected = type(exc).__name__
+    try:
+        got: object = canonical(value)
+    except Exception as exc:
+        got = type(exc).__name__
+    assert got == expected

@@ -6,6 +6,7 @@ The same functions verify a bundle on a machine that has no database, so they mu
 from __future__ import annotations
 
 import hashlib
+import json
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -18,7 +19,40 @@ _SAFE_INT = 2**53  # RFC 8785 writes integers up to here as plain decimals
 
 def canonical(obj: Any) -> bytes:
     """RFC 8785 canonical JSON: one byte string for one meaning, so hashes are reproducible."""
+    if _plain(obj):
+        # Without floats and with ASCII keys, RFC 8785 is sorted-key compact JSON
+        # with UTF-8 left unescaped; the C encoder writes it ~20x faster than rfc8785.
+        try:
+            return _COMPACT.encode(obj).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 refuses it, as before
     return rfc8785.dumps(obj)
+
+
+_COMPACT = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
+def _plain(obj: Any, depth: int = 0) -> bool:
+    """Only what RFC 8785 and `json` write alike: str, safe int, bool, None, lists, dicts."""
+    t = type(obj)
+    if t is str or t is bool or obj is None:
+        return True
+    if t is int:
+        return -_SAFE_INT < obj < _SAFE_INT
+    if depth > 32:
+        return False
+    if t is dict:
+        for k, v in obj.items():
+            if type(k) is not str or not k.isascii():
+                return False
+            if type(v) is not str and not _plain(v, depth + 1):
+                return False
+        return True
+    if t is list:
+        return all(_plain(v, depth + 1) for v in obj)
+    return False
 
 
 def _fast_canonical(fields: dict[str, str | int | None]) -> bytes | None:

@@ -10,12 +10,21 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
 
-from wipe_station.audit.chain import GENESIS, canonical, checkpoint_message, commitment, event_hash
+from wipe_station.audit.chain import (
+    GENESIS,
+    canonical,
+    checkpoint_message,
+    commitment,
+    event_hash,
+    hash_event,
+)
+from wipe_station.db import bulk
 from wipe_station.db.models import AuditCheckpoint, AuditEvent, AuditHead, AuditPersonal
 from wipe_station.db.upsert import insert_ignore
 from wipe_station.identity import StationIdentity
@@ -107,6 +116,88 @@ def append(
     if seq % CHECKPOINT_EVERY == 0:
         _add_checkpoint(session, identity, seq, digest)
     return event
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One event for `append_many`; the fields mean what `append`'s arguments mean."""
+
+    action: str
+    payload: dict[str, Any]
+    device_id: int | None = None
+    personal: dict[str, str] | None = None
+    owner: int | None = None
+
+
+def append_many(
+    session: Session, identity: StationIdentity, actor: Actor, events: Sequence[Pending]
+) -> None:
+    """Add many events at once (an intake file's lines): the chain, commitments and
+    checkpoints `append` would write, with one head lock and bulk inserts instead of an ORM
+    flush per event (33 s for a 21,000-line file before)."""
+    if not events:
+        return
+    head = _locked_head(session, identity.station_id)
+    seq, prev, at = head.last_seq, head.last_hash, iso(utcnow())
+    rows: list[dict[str, Any]] = []
+    personal: list[tuple[int, Pending, dict[str, str]]] = []
+    signed: list[tuple[int, str]] = []
+    for ev in events:
+        body: dict[str, Any] = dict(ev.payload)
+        salts: dict[str, str] = {}
+        if ev.personal:
+            salts = {field: os.urandom(16).hex() for field in sorted(ev.personal)}
+            body["personal"] = {f: commitment(salts[f], ev.personal[f]) for f in salts}
+        payload_text = canonical(body).decode("utf-8")
+        seq += 1
+        digest = hash_event(
+            identity.station_id, seq, at, actor.name, ev.action, ev.device_id, payload_text, prev
+        )
+        rows.append(
+            {
+                "station_id": identity.station_id,
+                "seq": seq,
+                "at": at,
+                "operator": actor.name,
+                "action": ev.action,
+                "device_id": ev.device_id,
+                "payload": payload_text,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        if salts:
+            personal.append((len(rows) - 1, ev, salts))
+        if seq % CHECKPOINT_EVERY == 0:
+            signed.append((seq, digest))
+        prev = digest
+    bulk.insert_plain(session, AuditEvent, rows)
+    first = rows[0]["seq"]
+    ids_by_seq = dict(
+        session.execute(
+            select(AuditEvent.seq, AuditEvent.id).where(  # type: ignore[call-overload]
+                AuditEvent.station_id == identity.station_id, AuditEvent.seq >= first
+            )
+        ).all()
+    )
+    ids = [ids_by_seq[row["seq"]] for row in rows]
+    personal_rows = [
+        {
+            "event_id": ids[i],
+            "customer_id": ev.owner,
+            "field": field,
+            "salt": salt,
+            "value": (ev.personal or {})[field],
+        }
+        for i, ev, salts in personal
+        for field, salt in salts.items()
+    ]
+    bulk.insert_plain(session, AuditPersonal, personal_rows)
+    for at_seq, digest in signed:
+        _add_checkpoint(session, identity, at_seq, digest)
+    head.last_seq, head.last_hash = seq, prev
+    session.add(head)
+    session.flush()
 
 
 def _add_checkpoint(session: Session, identity: StationIdentity, seq: int, head: str) -> None:
