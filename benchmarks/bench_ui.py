@@ -6,7 +6,8 @@
 - key-press-to-screen: from a cursor key to the table's cursor having moved and the screen
   being refreshed (Textual's pilot waits for the app to process the key and repaint).
 Runs headless in Textual's test driver at 120x40; the phones reset with real profile delays so
-they stay busy for the whole measurement.
+they stay busy for the whole measurement. The lab runs in its own process as in `demo`
+(``--lab-in-process`` for the old arrangement).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import os
 import statistics
 import tempfile
 import time
@@ -44,12 +46,15 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def run(phones: int, attaches: int, presses: int) -> dict[str, float]:
+async def run(phones: int, attaches: int, presses: int, lab_process: bool) -> dict[str, float]:
     # Phones take their profiles' reset and boot times, so they stay busy while we measure.
     demo_fleet.DemoFleet = functools.partial(_DemoFleet, zero_delay=False)  # type: ignore[misc]
     ctx = open_station(Path(tempfile.mkdtemp(prefix="bench-ui-")), None)
     demo_operator(ctx, None, None)
-    app = WipeStationApp(ctx, demo_phones=phones, operator_hint="demo-technician")
+    # The lab in its own process, as `demo` runs it: the UI's figures are the station's own.
+    app = WipeStationApp(
+        ctx, demo_phones=phones, operator_hint="demo-technician", lab_process=lab_process
+    )
     out: dict[str, float] = {}
     in_flight = ("wiping", "rebooting", "verifying")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -110,13 +115,17 @@ def main() -> None:
     ap.add_argument("--phones", type=int, default=64)
     ap.add_argument("--attaches", type=int, default=8)
     ap.add_argument("--presses", type=int, default=64)
+    ap.add_argument(
+        "--lab-in-process", action="store_true", help="the lab in the station's process (before)"
+    )
     args = ap.parse_args()
-    r = asyncio.run(run(args.phones, args.attaches, args.presses))
+    r = asyncio.run(run(args.phones, args.attaches, args.presses, not args.lab_in_process))
     print(
         f"phones={args.phones} in flight while measuring={r['load_min']:.0f}..{r['load_max']:.0f} "
         f"({r['samples_attach']:.0f} plug-ins, {r['samples_key']:.0f} keys); "
         f"attach-to-row median={r['attach_median_ms']:.0f} ms max={r['attach_max_ms']:.0f} ms; "
-        f"key-to-screen median={r['key_median_ms']:.1f} ms p95={r['key_p95_ms']:.1f} ms"
+        f"key-to-screen median={r['key_median_ms']:.1f} ms p95={r['key_p95_ms']:.1f} ms; "
+        f"1-minute load {os.getloadavg()[0]:.2f}"
     )
 
 

@@ -110,10 +110,21 @@ async def _serve(workdir: Path) -> None:
             handle.technician.press_recovery_keys()
         return handle is not None
 
+    def attach(profile: str, port_path: str, serial: str | None) -> str:
+        """Plug one more bundled phone in (benchmarks plug phones in during a run)."""
+        handle = android.attach(
+            load_profile(profile),
+            port_path=port_path,
+            serial=serial,
+            tcp_port=None,
+            zero_delay=plan.zero_delay,
+        )
+        return handle.serial
+
     server = UsbBusServer(
         android.bus,
         str(workdir / USB_SOCKET),
-        {"screen": screen, "press_recovery_keys": press_recovery_keys},
+        {"screen": screen, "press_recovery_keys": press_recovery_keys, "attach": attach},
     )
     server.start()
     _say({"ready": True, "identities": identities(android, ios)})
@@ -179,6 +190,9 @@ class LabProcess:
 
     def press_recovery_keys(self, port_path: str) -> bool:
         return bool(self.bus.control("press_recovery_keys", port_path))
+
+    def attach_android(self, profile: str, port_path: str, serial: str | None = None) -> str:
+        return str(self.bus.control("attach", profile, port_path, serial))
 
     async def stop(self) -> None:
         proc = self._proc

@@ -95,6 +95,7 @@ def demo(
                 zero_delay=not real_delays,
                 announce=lambda ids: announce_demo_returns(ctx, ids),
                 profiles=profiles,
+                lab_process=True,  # the phones apart from the station, as real ones are
             )
         )
         if as_json:

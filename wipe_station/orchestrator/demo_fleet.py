@@ -61,10 +61,20 @@ CLEAN_ONLY_IOS = ["iphone-13-clean", "iphone-15-pro-clean", "iphone-11-ios16-cle
 class RemoteAndroid:
     """The Android half of a lab in its own process, as the station reaches it: a bus."""
 
-    bus: RemoteUsbBus
+    process: LabProcess
+
+    @property
+    def bus(self) -> RemoteUsbBus:
+        return self.process.bus
 
     def phones(self) -> Iterator[Any]:
         return iter(())  # the phones live in the lab process; tests inspect in-process labs
+
+    def attach(
+        self, profile: str, *, port_path: str, serial: str | None = None, tcp_port: None = None
+    ) -> str:
+        """Plug a bundled phone into the lab process's bus; returns its serial."""
+        return self.process.attach_android(profile, port_path, serial)
 
 
 @dataclass
@@ -115,7 +125,7 @@ class DemoFleet:
             return await self._from_profiles(self.profiles)
         if self.lab_process:
             self._process = await LabProcess(self.plan(), self.workdir).start()
-            self.android = RemoteAndroid(self._process.bus)
+            self.android = RemoteAndroid(self._process)
             return self
         self.android, self.ios = await build(self.plan(), self.usbmux_address)
         return self

@@ -62,13 +62,16 @@ class WipeStationApp(LogisticsActions, App[None]):
         usbmux_address: str | None = None,
         idle_sign_out_s: float | None = None,
         demo_profiles: list[Any] | None = None,
+        lab_process: bool = False,
     ) -> None:
         """``idle_sign_out_s``: sign out after this long without input; None reads the
-        depot's ``ui.idle_minutes`` setting at each sign-in."""
+        depot's ``ui.idle_minutes`` setting at each sign-in. ``lab_process``: the demo's lab
+        runs in its own process (`demo`); tests keep it in-process to look at its phones."""
         super().__init__()
         self.ctx = ctx
         self.demo_phones = demo_phones
         self.demo_profiles = demo_profiles  # `demo --fleet FILE…`: exactly these lab phones
+        self.lab_process = lab_process
         self.operator_hint = operator_hint
         self.sign_in_hint = sign_in_hint
         self.android_backend = android_backend
@@ -214,7 +217,9 @@ class WipeStationApp(LogisticsActions, App[None]):
         if self.demo_phones:
             from wipe_station.orchestrator.demo_fleet import DemoFleet
 
-            self._fleet = DemoFleet(self.demo_phones, profiles=self.demo_profiles)
+            self._fleet = DemoFleet(
+                self.demo_phones, profiles=self.demo_profiles, lab_process=self.lab_process
+            )
             await self._fleet.__aenter__()
             self.android_backend = self._fleet.android.bus.backend()
             self.usbmux_address = self._fleet.usbmux_address
@@ -504,6 +509,7 @@ def run_demo_ui(
         operator_hint=operator.name,
         sign_in_hint=hint,
         demo_profiles=profiles,
+        lab_process=True,
     ).run()
 
 
