@@ -142,6 +142,8 @@ def _parse_row(line: int, cells: list[str], cols: dict[str, int]) -> _Row:
         if i is None or i >= len(cells):
             return None
         value = cells[i].strip()
+        if "\x00" in value:  # PostgreSQL refuses it; the row is reported, the rest load
+            raise StationError(f"the {name} cell holds a NUL character")
         return value or None
 
     org_raw = get("org_number")

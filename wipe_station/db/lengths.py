@@ -2,8 +2,9 @@
 
 The length is the one in ``db/models.py`` (``Field(max_length=…)``, a VARCHAR(n) on
 PostgreSQL). SQLite would store 10,000 characters where PostgreSQL raises
-StringDataRightTruncation at n+1; checking every row before it is flushed makes both behave
-alike, with a message that names the field instead of a driver error. Values from phones are
+StringDataRightTruncation at n+1, and a NUL character PostgreSQL refuses outright; checking
+every row before it is flushed makes both behave alike, with a message that names the field
+instead of a driver error. Values from phones are
 clipped to the length before they get here (``clip``); values people type are refused.
 """
 
@@ -20,7 +21,7 @@ ELLIPSIS = "…"
 
 
 class TooLong(StationError):
-    """A text value longer than its field allows."""
+    """A text value longer than its field allows, or holding NUL (which PostgreSQL refuses)."""
 
 
 def max_length(model: type[Any], field: str) -> int | None:
@@ -37,8 +38,12 @@ def _length(type_: Any) -> int | None:
 def clip(model: type[Any], field: str, value: str | None) -> str | None:
     """``value`` shortened to the field's length, its last character an ellipsis when cut
     (for descriptions a phone gives of itself: a model name is not worth failing a phone)."""
+    if value is None:
+        return value
+    # PostgreSQL refuses NUL in text (SQLite keeps it): shown as the replacement character.
+    value = value.replace("\x00", "\ufffd")
     limit = max_length(model, field)
-    if value is None or limit is None or len(value) <= limit:
+    if limit is None or len(value) <= limit:
         return value
     return value[: limit - 1] + ELLIPSIS
 
@@ -53,6 +58,8 @@ def check(obj: Any) -> None:
         if limit is None:
             continue
         value = getattr(obj, column.key, None)
+        if isinstance(value, str) and "\x00" in value:
+            raise TooLong(f"{table.name}.{column.key} may not hold a NUL character")
         if isinstance(value, str) and len(value) > limit:
             raise TooLong(
                 f"{table.name}.{column.key} is at most {limit} characters "
