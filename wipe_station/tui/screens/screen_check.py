@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from drivers.contract import ScreenSeen
+from wipe_station.safe_text import visible
 
 
 class ScreenCheck(ModalScreen[ScreenSeen | None]):
@@ -23,7 +24,7 @@ class ScreenCheck(ModalScreen[ScreenSeen | None]):
 
     def __init__(self, phone: str, question: str) -> None:
         super().__init__()
-        self.phone = phone
+        self.phone = visible(phone)  # a phone names itself: shown as text, never steering
         self.question = question
 
     def compose(self) -> ComposeResult:
