@@ -178,3 +178,20 @@ def test_a_phone_is_never_in_two_hand_overs_without_a_release(station: StationCo
         batches.add_phone(station, BOSS, b.code, "TWICE")
     records.release_left_before(station, ADMIN, dev_id, "sent back by the recycler")
     batches.add_phone(station, BOSS, b.code, "TWICE")
+
+
+def test_an_admin_releases_a_returned_phone_from_the_cli(
+    station: StationContext,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cli_as(station, db_url, monkeypatch, "admin")
+    certified_phone(station, "BACK2")
+    _handed_over(station, "BACK2")
+    assert plug_in(station, "BACK2").state == "quarantined"
+    code, _, err = run_cli(capsys, monkeypatch, "batch", "release", "BACK2", "--reason", " ")
+    assert code != 0 and "say why" in err
+    code, out, _ = run_cli(capsys, monkeypatch, "batch", "release", "BACK2", "--reason", "RMA")
+    assert code == 0 and "released BACK2" in out
+    assert plug_in(station, "BACK2").state == "detected"  # not flagged again once released

@@ -38,6 +38,7 @@ MATRIX: dict[str, tuple[list[str], Permission]] = {
     "batch handover": (["RB-X", "--received-by", "Ola"], P.MANAGE_BATCHES),
     "batch list": ([], P.MANAGE_BATCHES),
     "batch manifest": (["RB-X", "-o", "{tmp}/m.pdf"], P.MANAGE_BATCHES),
+    "batch release": (["SER1", "--reason", "back from the recycler"], P.RELEASE_QUARANTINE),
     "report customer": (
         ["974760673", "--from", "2026-01-01", "--to", "2026-12-31", "-o", "{tmp}/r.csv"],
         P.REPORTS,

@@ -121,6 +121,26 @@ def manifest(rt: Runtime, code: str, output: Path) -> None:
     click.echo(f"wrote the {kind} of {m.batch_id} ({len(m.phones)} phones) to {output}")
 
 
+@batch.command("release", short_help="Let a phone handed over before be erased and batched again.")
+@click.argument("phone", metavar="SERIAL|IMEI")
+@click.option("--reason", required=True, help="Why this phone may leave the depot again.")
+@pass_runtime
+def release(rt: Runtime, phone: str, reason: str) -> None:
+    """Let a phone that was handed over before be erased and batched again (admin, with a
+    reason); it stays in quarantine and out of batches until then."""
+    from wipe_station.intake import find_device
+    from wipe_station.orchestrator.records import release_left_before
+
+    op = rt.operator(Permission.RELEASE_QUARANTINE)
+    ctx = rt.station()
+    with ctx.session() as s:
+        dev = find_device(s, phone)
+        device_id, serial = dev.id, dev.serial
+    assert device_id is not None
+    release_left_before(ctx, actor_of(op), device_id, reason)
+    click.echo(f"released {visible(serial)}: it may be erased and batched again")
+
+
 @batch.command("verify")
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
