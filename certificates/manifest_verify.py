@@ -15,6 +15,7 @@ from pypdf import PageObject, PdfReader
 from certificates import pagecheck
 from certificates.labels import L
 from certificates.manifest import (
+    QR_SIZE,
     SignedManifest,
     manifest_attachment_name,
     parse_manifest_envelope,
@@ -22,6 +23,7 @@ from certificates.manifest import (
 )
 from certificates.payload import PayloadError
 from certificates.signing import InvalidPublicKey, SignatureInvalid, load_public_key
+from certificates.tables import MARGIN, PAGE_W
 from certificates.verify import (
     BadPublicKey,
     BadSignature,
@@ -128,7 +130,7 @@ def _compare(pdf: bytes, pages: list[PageObject], signed: SignedManifest, check_
             raise PageMismatch(f"page {index} ({batch}) {diff}")
     if check_qr:
         try:
-            codes = pagecheck.qr_codes(pdf)
+            codes = pagecheck.qr_codes(pdf, (PAGE_W - MARGIN - QR_SIZE - 24, MARGIN - 24, 112, 112))
         except pagecheck.QrUnreadable as exc:
             raise VerificationError(str(exc)) from exc
         want = signed.qr_text()

@@ -132,19 +132,38 @@ def _feed_dict(h: Any, d: DictionaryObject, seen: _Seen, skip: set[str]) -> None
     h.update(b"}")
 
 
-def qr_codes(pdf: bytes) -> list[list[str]]:
-    """The text of every QR code on each page, read off a rendered image of the page: what a
-    phone held over the paper would read. Needs ``pdftoppm`` (poppler-utils)."""
+def qr_codes(pdf: bytes, box: tuple[float, float, float, float]) -> list[list[str]]:
+    """The text of every QR code in ``box`` on each page, read off a rendered image: what a
+    phone held over the paper would read. Needs ``pdftoppm`` (poppler-utils).
+
+    ``box`` is (left, top, width, height) in points from the page's top-left corner: only the
+    area where the QR code belongs is rendered (a whole page costs ten times as much); anything
+    drawn elsewhere is caught by the page comparison.
+    """
     import zxingcpp
     from PIL import Image
 
     exe = shutil.which("pdftoppm")
     if exe is None:
         raise QrUnreadable("cannot read the QR codes: pdftoppm (poppler-utils) is not installed")
+    crop = [
+        arg
+        for flag, v in zip(("-x", "-y", "-W", "-H"), box, strict=True)
+        for arg in (flag, str(round(v * QR_DPI / 72)))
+    ]
     with tempfile.TemporaryDirectory(prefix="ws-qr-") as tmp:
         try:
             subprocess.run(
-                [exe, "-r", str(QR_DPI), "-gray", "-png", "-", f"{tmp}/p"],
+                [
+                    exe,
+                    "-r",
+                    str(QR_DPI),
+                    *crop,
+                    "-gray",
+                    "-png",
+                    "-",
+                    f"{tmp}/p",
+                ],
                 input=pdf,
                 capture_output=True,
                 check=True,

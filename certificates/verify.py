@@ -187,7 +187,7 @@ def _compare_pages(
     check_qr: bool,
 ) -> None:
     from certificates import pagecheck
-    from certificates.render import render_certificates
+    from certificates.render import MARGIN, PAGE_W, QR_SIZE, render_certificates
 
     signed = [c.signed for c in certs]
     with _quiet_pypdf():
@@ -211,7 +211,9 @@ def _compare_pages(
             raise PageMismatch(f"page {index} ({number}) {diff}")
     if check_qr:
         try:
-            codes = pagecheck.qr_codes(pdf)
+            # Where render.py draws each page's QR code, with a margin around it.
+            box = (PAGE_W - MARGIN - QR_SIZE - 24, MARGIN - 24, QR_SIZE + 48, QR_SIZE + 48)
+            codes = pagecheck.qr_codes(pdf, box)
         except pagecheck.QrUnreadable as exc:
             raise VerificationError(str(exc)) from exc
         for index, found in enumerate(codes, start=1):
