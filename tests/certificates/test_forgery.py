@@ -90,7 +90,6 @@ def _refused(pdf: bytes, error: type[VerificationError], *fragments: str) -> str
     with pytest.raises(error) as err:
         verify_pdf(pdf, PEM)
     message = str(err.value)
-    print(message)
     assert "\n" not in message
     for fragment in fragments:
         assert fragment in message, message
@@ -252,3 +251,10 @@ def test_a_continuation_page_removed() -> None:
     assert len(pages) >= 2
     verify_pdf(_pdf(pages, _files(long)), PEM)  # re-assembled whole, it is still genuine
     _refused(_pdf(pages[:-1], _files(long)), PagesMissingOrAdded, "a page was removed")
+
+
+def test_a_second_qr_code_pasted_elsewhere() -> None:
+    def paste(c: Canvas) -> None:
+        _draw_qr(c, B.qr_text(), 300, 60, QR_SIZE)
+
+    _refused(_overlay(render_certificate(A), paste), PageMismatch, "drawing")
