@@ -86,3 +86,28 @@ def test_records_name_the_approver_when_someone_else_signs_in(home: Path, sqlite
     finally:
         lab.close()
         ctx.close()
+
+
+def test_a_phone_handed_over_before_says_where_it_went(home: Path, sqlite_url: str) -> None:
+    from wipe_station import batches
+
+    ctx = open_station(home, sqlite_url)
+    lab = AndroidLab()
+    boss = Actor("boss", None, "admin")
+    try:
+        handle = lab.attach("pixel-8-clean", port_path="1-1", tcp_port=None, zero_delay=True)
+        engine = Engine(ctx, ANNA, android_backend=lab.bus.backend(), emulated=True)
+        assert asyncio.run(engine.run_android("1-1")).state == "certified"
+        batch = batches.create_batch(ctx, boss, "Miljøretur AS")
+        batches.add_phone(ctx, boss, batch.code, handle.serial)
+        batches.close_batch(ctx, boss, batch.code)
+        batches.hand_over(ctx, boss, batch.code, "Ola Mottaker")
+        sent_before = len(handle.received)
+        again = asyncio.run(engine.run_android("1-1"))  # the same phone is back on the bench
+        assert again.state == "quarantined"
+        assert f"handed over in {batch.code} on " in again.progress
+        new_requests = handle.received[sent_before:]
+        assert not any(r.startswith("reboot:") or "testharness" in r for r in new_requests)
+    finally:
+        lab.close()
+        ctx.close()

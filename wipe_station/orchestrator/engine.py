@@ -48,6 +48,15 @@ class PhoneView:
     log: list[str] = field(default_factory=list)
     # (check, passed) of the evidence written so far, for the detail pane; the records hold it all.
     evidence: list[tuple[str, bool]] = field(default_factory=list)
+    # The state the phone is in since ``stage_since`` (monotonic): the UI's Time column, kept
+    # here so it survives the UI signing out and in again.
+    stage: str = ""
+    stage_since: float = field(default_factory=time.monotonic)
+
+    def note_stage(self) -> None:
+        """Start the stage clock again if the state changed since it was last noted."""
+        if self.state != self.stage:
+            self.stage, self.stage_since = self.state, time.monotonic()
 
 
 Listener = Callable[[PhoneView], None]
@@ -58,9 +67,10 @@ AutoAttest = Callable[[str], ScreenSeen]
 class _Settled(Exception):
     """The phone's records say it is done (or set aside): this job ends without touching it."""
 
-    def __init__(self, state: str) -> None:
+    def __init__(self, state: str, reason: str | None = None) -> None:
         super().__init__(state)
         self.state = state
+        self.reason = reason  # e.g. a quarantine's reason: "handed over in RB-… on …"
 
 
 class Engine:
@@ -99,6 +109,7 @@ class Engine:
         self._tasks: dict[str, asyncio.Future[PhoneView]] = {}
 
     def _show(self, view: PhoneView) -> None:
+        view.note_stage()
         if self.listener is not None:
             self.listener(view)
 
@@ -163,7 +174,10 @@ class Engine:
                 if dev.state != S.DETECTED.value:
                     # Certified, in a batch, handed over or quarantined: plugged in again, it
                     # is shown as it is and never erased a second time by accident.
-                    raise _Settled(dev.state)
+                    raise _Settled(
+                        dev.state,
+                        dev.quarantine_reason if dev.state == S.QUARANTINED.value else None,
+                    )
                 view.job_id = await asyncio.to_thread(
                     records.start_job, self.ctx, actor, dev.id or 0
                 )
@@ -231,7 +245,11 @@ class Engine:
                 )
             except _Settled as settled:
                 view.state = settled.state
-                await progress(f"already {settled.state.replace('_', ' ')}: nothing to do")
+                view.reason = settled.reason or ""
+                said = f"already {settled.state.replace('_', ' ')}"
+                await progress(
+                    f"{said}: {settled.reason}" if settled.reason else f"{said}: nothing to do"
+                )
                 return view
             await flush(result)
             view.reason = result.reason
