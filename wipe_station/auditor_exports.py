@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -159,14 +159,15 @@ def _span(start: date | None, end: date | None) -> dict[str, str | None]:
     }
 
 
-def to_csv(rows: list[Any]) -> str:
+def to_csv(rows: list[Any], row_type: type | None = None) -> str:
+    """The rows as CSV. The header comes from the row type (``CertificateRow`` unless given),
+    so an export with no rows still says what its columns are."""
     out = io.StringIO()
     w = csv_safe.writer(out)  # serials, models, names: never a formula in a spreadsheet
-    if rows:
-        names = list(asdict(rows[0]))
-        w.writerow(names)
-        for row in rows:
-            w.writerow([_cell(v) for v in asdict(row).values()])
+    kind = type(rows[0]) if rows else (row_type or CertificateRow)
+    w.writerow([f.name for f in fields(kind)])
+    for row in rows:
+        w.writerow([_cell(v) for v in asdict(row).values()])
     return out.getvalue()
 
 

@@ -16,9 +16,10 @@ from wipe_station.db import migrate
 from wipe_station.db.engine import describe_operational_error, make_engine, session_scope
 from wipe_station.db.models import Station
 from wipe_station.db.upsert import insert_ignore
-from wipe_station.errors import StationError
+from wipe_station.errors import NoStation, StationError
 from wipe_station.identity import StationIdentity, load_or_create
-from wipe_station.paths import keys_dir, private_database, resolve_db_url, station_home
+from wipe_station.identity import exists as identity_exists
+from wipe_station.paths import home_path, keys_dir, private_database, resolve_db_url, station_home
 from wipe_station.timeutil import utcnow
 
 
@@ -55,7 +56,16 @@ class StationContext:
             self.engine.dispose()
 
 
-def open_station(home: Path | None = None, db_url: str | None = None) -> StationContext:
+def open_station(
+    home: Path | None = None, db_url: str | None = None, *, create: bool = True
+) -> StationContext:
+    """Open the station in ``home``. With ``create=False`` a home without a station is refused
+    (``NoStation``) instead of getting a new identity: a second station made by accident signs
+    with a key no auditor was given."""
+    if not create:
+        where = home_path(home)
+        if not identity_exists(where):
+            raise NoStation(where)
     home = station_home(home)
     identity = load_or_create(home)
     url = resolve_db_url(db_url, home)

@@ -23,3 +23,14 @@ class IntegrityFailure(StationError):
     """Stored evidence does not match what was signed: the audit chain or a certificate."""
 
     exit_code = 1
+
+
+class NoStation(StationError):
+    """A command that works on a station's records found no station in the home it looked at."""
+
+    def __init__(self, home: object) -> None:
+        super().__init__(
+            f"no station in {home}: set one up with `wipe-station users add NAME --role admin` "
+            "(or try the demo: `wipe-station demo`), or point at another home with --home DIR "
+            "or WIPE_STATION_HOME"
+        )

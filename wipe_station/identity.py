@@ -97,6 +97,11 @@ def _load_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def exists(home: Path) -> bool:
+    """Whether ``home`` holds a station (its id file); looks only, creates nothing."""
+    return (home / ID_FILE).exists()
+
+
 def load_or_create(home: Path) -> StationIdentity:
     """Load the identity from ``home``, creating it on first use."""
     id_path = home / ID_FILE

@@ -16,15 +16,20 @@ from wipe_station.errors import StationError
 APP_NAME = "wipe-station"
 
 
-def station_home(explicit: Path | None = None) -> Path:
-    """The home to use: ``explicit`` (from --home), `$WIPE_STATION_HOME`, or the user data dir."""
+def home_path(explicit: Path | None = None) -> Path:
+    """The home to use: ``explicit`` (from --home), `$WIPE_STATION_HOME`, or the user data dir.
+    Only names it; ``station_home`` also creates it."""
     env = os.environ.get("WIPE_STATION_HOME")
     if explicit is not None:
-        home = explicit.expanduser()
-    elif env:
-        home = Path(env).expanduser()
-    else:
-        home = Path(platformdirs.user_data_dir(APP_NAME))
+        return explicit.expanduser()
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def station_home(explicit: Path | None = None) -> Path:
+    """``home_path``, created (0700) if missing."""
+    home = home_path(explicit)
     try:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         private_dir(home)

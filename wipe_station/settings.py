@@ -118,6 +118,35 @@ RULES: dict[str, Rule] = {
 }
 
 
+# What each key means, for `settings list`, `settings get` and `settings set --help`: a key with
+# no meaning here fails the CLI tests, so a new setting cannot arrive undocumented.
+MEANINGS: dict[str, str] = {
+    "depot.organization": "The depot's organisation, printed on certificates and manifests.",
+    "depot.org_number": "The depot's organisation number, printed on manifests.",
+    "depot.location": "The depot's address or place, printed on certificates and manifests.",
+    "depot.phone": "The depot's phone number, printed on certificates.",
+    "media.classification": "How sensitive the erased phones' contents were, on certificates.",
+    "destination.description": "Where erased phones go next, printed on certificates.",
+    "destination.facility": "The recycler's facility, printed on certificates if set.",
+    "retention.personal_months": "Months after a customer's contract ends before `retention run` "
+    "anonymises employee names, phone numbers and free text.",
+    "retention.accounting_years": "Years certificates and evidence of phones that left the depot "
+    "are kept before `retention run` purges them (accounting).",
+    "ui.idle_minutes": "Minutes without a key press before the station UI signs the operator out "
+    "(erasures go on).",
+    "erasure.attested": "Guided-recovery erasures (the technician confirmed the screen): certify "
+    "at once, or hold them for an admin's `certificate release`.",
+    "depot.timezone": "The zone certificates and manifests print times in (the UTC instant is "
+    "printed beside).",
+}
+
+
+def allowed(key: str) -> str:
+    """What ``key`` accepts, in words."""
+    rule = RULES.get(key)
+    return (rule or _text(500)).describe
+
+
 def validate(key: str, value: str) -> str:
     """The value to store for ``key``, or a one-line StationError naming what it accepts."""
     if key not in DEFAULTS:

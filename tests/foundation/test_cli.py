@@ -129,7 +129,7 @@ def test_bad_database_urls_are_one_line_errors(
     url: str,
     message: str,
 ) -> None:
-    code, _, err = run(capsys, monkeypatch, "--db", url, "station", "info")
+    code, _, err = run(capsys, monkeypatch, "--db", url, "station", "init")
     assert code == 2 and message in err and "Traceback" not in err
 
 
@@ -138,7 +138,7 @@ def test_locked_sqlite_file_is_a_clear_error(
 ) -> None:
     db = tmp_path / "locked.db"
     url = f"sqlite:///{db}"
-    code, _, _ = run(capsys, monkeypatch, "--db", url, "station", "info")
+    code, _, _ = run(capsys, monkeypatch, "--db", url, "station", "init")
     assert code == 0
     monkeypatch.setattr("wipe_station.db.engine.SQLITE_BUSY_MS", 300)
     holder = sqlite3.connect(db, isolation_level=None)

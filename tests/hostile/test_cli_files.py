@@ -99,7 +99,7 @@ def test_home_database_and_logs_are_private_whatever_the_umask(
     monkeypatch.setenv("WIPE_STATION_HOME", str(home))
     old = os.umask(0o022)
     try:
-        code, _, err = run_cli(capsys, monkeypatch, "station", "info")
+        code, _, err = run_cli(capsys, monkeypatch, "station", "init")
     finally:
         os.umask(old)
     assert code == 0

@@ -54,10 +54,12 @@ MATRIX: dict[str, tuple[list[str], Permission]] = {
     "retention run": (["--dry-run"], P.RETENTION),
     "privacy export": (["--phone", "+4791234567", "-o", "{tmp}/p.json"], P.PRIVACY_EXPORT),
     "settings list": ([], P.SETTINGS),
+    "settings get": (["depot.location"], P.SETTINGS),
     "settings set": (["depot.location", "Oslo"], P.SETTINGS),
 }
 # Commands that touch no records: public facts, the lab, offline checks, the demo's own home.
 PUBLIC = {
+    "station init",  # sets up its own home, as `users add` on an empty one; no records read
     "station public-key",
     "station info",
     "certificate verify",

@@ -14,7 +14,6 @@ from wipe_station.cli.runtime import (
     claim_output,
     iso_date,
     output_file,
-    output_option,
     pass_runtime,
     write_file,
 )
@@ -22,12 +21,12 @@ from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.roles import Permission
 
 
-@click.group()
+@click.group(short_help="The audit log: verify its chain and signatures, export it.")
 def audit() -> None:
     """The audit log: verify the hash chain and signatures, export for auditors."""
 
 
-@audit.command("verify")
+@audit.command("verify", short_help="Check the audit log's hash chain and signed checkpoints.")
 @click.option(
     "--bundle",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -41,7 +40,14 @@ def audit() -> None:
 )
 @pass_runtime
 def verify(rt: Runtime, bundle: Path | None, public_key: Path | None) -> None:
-    """Recompute the chain and check the signed checkpoints. Exit 1 names the first bad event."""
+    """Recompute the hash chain of every station in the database and check its signed
+    checkpoints (auditor or admin); with --bundle, check an exported bundle offline instead,
+    with no database and no sign-in.
+
+    \b
+    Exit status: 0 the chain is intact and every checkpoint verifies,
+                 1 an event was changed, removed or forged (the first bad one is named),
+                 2 usage or an unreadable file, 3 sign-in refused."""
     if bundle is not None:
         if public_key is None:
             raise StationError("--bundle needs --public-key (the station's key you trust)")
@@ -65,8 +71,8 @@ def verify(rt: Runtime, bundle: Path | None, public_key: Path | None) -> None:
         click.echo(report.summary())
 
 
-@audit.command("export")
-@output_option
+@audit.command("export", short_help="Write the audit log as a bundle auditors verify offline.")
+@output_file(help="Bundle to write (.jsonl: one JSON record a line).")
 @click.option("--station", "station_id", help="Another station's chain (default: this station).")
 @pass_runtime
 def export(rt: Runtime, output: Path, station_id: str | None) -> None:
@@ -95,12 +101,12 @@ def export(rt: Runtime, output: Path, station_id: str | None) -> None:
     click.echo(f"exported {count} events of station {sid} to {output}")
 
 
-@audit.command("sample")
+@audit.command("sample", short_help="Draw a reproducible sample of certified phones to check.")
 @click.option("--percent", type=float, required=True, help="Share of certified phones to draw.")
 @click.option("--seed", help="Any text; the same seed draws the same sample. Default: today.")
 @click.option("--from", "start", callback=iso_date, help="First issue date (YYYY-MM-DD).")
 @click.option("--to", "end", callback=iso_date, help="Last issue date (YYYY-MM-DD).")
-@output_file(required=False, help=".csv")
+@output_file(required=False, help="Also write the sample as .csv.")
 @pass_runtime
 def sample(
     rt: Runtime,

@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from wipe_station import batches
-from wipe_station.cli.runtime import Runtime, output_option, pass_runtime, write_file
+from wipe_station.cli.runtime import Runtime, output_file, pass_runtime, write_file
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
 
 
-@click.group()
+@click.group(short_help="Recycling batches: create, fill, close, hand over, manifest.")
 def batch() -> None:
     """Recycling batches: create, add certified phones, close, hand over, print the manifest."""
 
@@ -29,17 +29,24 @@ def create(rt: Runtime, recycler: str) -> None:
     click.echo(b.code)
 
 
-@batch.command("add")
+@batch.command("add", short_help="Add certified phones to an open batch (exit 1 if any refused).")
 @click.argument("code")
 @click.argument("phones", nargs=-1, metavar="SERIAL|IMEI...")
-@click.option("--all-certified", is_flag=True, help="Every certified phone not yet in a batch.")
+@click.option("--all-certified", is_flag=True, help="Add every certified phone not yet in a batch.")
 @click.pass_context
 def add(click_ctx: click.Context, code: str, phones: tuple[str, ...], all_certified: bool) -> None:
-    """Add certified phones; each refused phone is named with the reason (exit 1)."""
+    """Add certified phones to open batch CODE, by serial or scanned IMEI, or every certified
+    phone not yet in a batch (--all-certified).
+
+    Exit status: 0 all added, 1 some refused (each named with its reason on stderr), 2 none to
+    add or no such batch."""
     rt: Runtime = click_ctx.obj
     op = rt.operator(Permission.MANAGE_BATCHES)
     if all_certified:
-        phones = phones + tuple(batches.waiting_for_batch(rt.station()))
+        waiting = tuple(batches.waiting_for_batch(rt.station()))
+        if not waiting and not phones:  # the option was given: the reason is that none wait
+            raise StationError("no certified phones are waiting for a batch")
+        phones = phones + waiting
     if not phones:
         raise StationError("name phones by serial or IMEI, or use --all-certified")
     refused = 0
@@ -76,7 +83,7 @@ def close(rt: Runtime, code: str) -> None:
     click.echo(f"closed {b.code}")
 
 
-@batch.command("handover")
+@batch.command("handover", short_help="Record the hand-over; the batch is frozen from then on.")
 @click.argument("code")
 @click.option("--received-by", required=True, help="Who signed for the batch at the recycler.")
 @pass_runtime
@@ -88,20 +95,27 @@ def handover(rt: Runtime, code: str, received_by: str) -> None:
 
 
 @batch.command("list")
-@click.option("--state", type=click.Choice([s.value for s in batches.BatchState]))
+@click.option(
+    "--state",
+    type=click.Choice([s.value for s in batches.BatchState]),
+    help="Only batches in this state.",
+)
 @pass_runtime
 def list_(rt: Runtime, state: str | None) -> None:
     """List batches with their state and number of phones."""
     rt.operator(Permission.MANAGE_BATCHES)
-    for b in batches.list_batches(rt.station(), state):
+    rows = batches.list_batches(rt.station(), state)
+    if not rows:
+        click.echo(f"no {state} batches" if state else "no batches")
+    for b in rows:
         when = b.handed_over_at.date().isoformat() if b.handed_over_at else "-"
         recycler = visible(b.recycler)  # typed text: controls shown, not run
         click.echo(f"{b.code:<24} {b.state:<12} {b.phones:>5} phones  {recycler}  {when}")
 
 
-@batch.command("manifest")
+@batch.command("manifest", short_help="Write the hand-over manifest (.pdf, signed; or .csv).")
 @click.argument("code")
-@output_option
+@output_file(help="Manifest to write: .pdf (signature lines) or .csv.")
 @pass_runtime
 def manifest(rt: Runtime, code: str, output: Path) -> None:
     """Write the hand-over manifest as PDF (signature lines) or CSV, by the file's extension."""
@@ -141,13 +155,23 @@ def release(rt: Runtime, phone: str, reason: str) -> None:
     click.echo(f"released {visible(serial)}: it may be erased and batched again")
 
 
-@batch.command("verify")
+@batch.command("verify", short_help="Check a manifest PDF offline (exit 0 valid, 1 not).")
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
-    "--public-key", "public_key", type=click.Path(path_type=Path, dir_okay=False), required=True
+    "--public-key",
+    "public_key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The station's public key (PEM, from `station public-key`).",
 )
 def verify(pdf: Path, public_key: Path) -> None:
-    """Check a hand-over manifest PDF offline with the station's public key (no database)."""
+    """Check a hand-over manifest PDF offline with the station's public key (no database,
+    no sign-in).
+
+    \b
+    Exit status: 0 valid, signed by the key given,
+                 1 forged, damaged or signed by another key,
+                 2 usage or an unreadable file."""
     from certificates.manifest_verify import verify_manifest_pdf
     from certificates.verify import VerificationError
 

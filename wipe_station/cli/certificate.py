@@ -9,7 +9,7 @@ import click
 from sqlmodel import Session, col, select
 
 from wipe_station.certify import issued_between
-from wipe_station.cli.runtime import Runtime, iso_date, output_option, pass_runtime, write_file
+from wipe_station.cli.runtime import Runtime, iso_date, output_file, pass_runtime, write_file
 from wipe_station.db.models import Certificate, Customer, Device
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.roles import Permission
@@ -37,6 +37,14 @@ def _query(
     return list(session.exec(issued_between(stmt, start, end)).all())
 
 
+def _scope(customer: str | None, start: date | None, end: date | None) -> str:
+    """The filters given, in words, for an empty answer."""
+    parts = [f"for customer {customer}" if customer else ""]
+    parts.append(f"issued from {start}" if start else "")
+    parts.append(f"to {end}" if end else "")
+    return " ".join(p for p in parts if p) or "on this station"
+
+
 _filters = [
     click.option("--customer", help="Organisation number."),
     click.option("--from", "start", callback=iso_date, help="First issue date (YYYY-MM-DD)."),
@@ -50,7 +58,7 @@ def filters(f):  # type: ignore[no-untyped-def]
     return f
 
 
-@click.group()
+@click.group(short_help="Certificates: list, export, print in batches, verify offline.")
 def certificate() -> None:
     """Certificates of erasure: list, export as PDF, print batches, verify offline."""
 
@@ -74,12 +82,12 @@ def list_(rt: Runtime, customer: str | None, start: date | None, end: date | Non
                 f"{cert.number}  {cert.issued_at:%Y-%m-%d %H:%M}  {dev.platform:<7} "
                 f"{visible(dev.model[:24]):<24} {visible(dev.serial)}{mark}"
             )
-    click.echo(f"{len(rows)} certificates")
+    click.echo(f"{len(rows)} certificates" if rows else "no certificates")
 
 
 @certificate.command("export")
 @click.argument("number")
-@output_option
+@output_file(help="PDF to write (.pdf).")
 @pass_runtime
 def export(rt: Runtime, number: str, output: Path) -> None:
     """Write one certificate as a signed PDF."""
@@ -108,7 +116,7 @@ def export(rt: Runtime, number: str, output: Path) -> None:
 
 @certificate.command("batch")
 @filters
-@output_option
+@output_file(help="Print file to write (.pdf, one page a certificate).")
 @pass_runtime
 def batch(
     rt: Runtime, customer: str | None, start: date | None, end: date | None, output: Path
@@ -124,7 +132,7 @@ def batch(
     with ctx.session() as session:
         rows = _query(session, customer, start, end, current_only=True)
         if not rows:
-            raise StationError("no certificates match")
+            raise StationError(f"no current certificates {_scope(customer, start, end)}")
         write_file(
             output,
             render_certificates(
@@ -141,7 +149,9 @@ def batch(
     click.echo(f"wrote {len(rows)} certificates to {output}")
 
 
-@certificate.command("release")
+@certificate.command(
+    "release", short_help="Certify a held attested erasure (erasure.attested = hold)."
+)
 @click.argument("serial")
 @pass_runtime
 def release(rt: Runtime, serial: str) -> None:
@@ -154,10 +164,14 @@ def release(rt: Runtime, serial: str) -> None:
     click.echo(f"released and certified: {cert.number}")
 
 
-@certificate.command("verify")
+@certificate.command("verify", short_help="Check a certificate PDF offline (exit 0 valid, 1 not).")
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
-    "--public-key", "public_key", type=click.Path(path_type=Path, dir_okay=False), required=True
+    "--public-key",
+    "public_key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The station's public key (PEM, from `station public-key`).",
 )
 @click.option(
     "--bundle",
@@ -165,7 +179,13 @@ def release(rt: Runtime, serial: str) -> None:
     help="The station's exported audit log: also say whether a later certificate replaces it.",
 )
 def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
-    """Check a certificate PDF offline with the station's public key (no database needed)."""
+    """Check a certificate PDF offline with the station's public key (no database, no
+    sign-in); every page of a print file is checked.
+
+    \b
+    Exit status: 0 valid, signed by the key given,
+                 1 forged, damaged, signed by another key, or superseded (with --bundle),
+                 2 usage or an unreadable file."""
     from certificates.verify import VerificationError, describe, verify_pdf
 
     try:

@@ -13,14 +13,14 @@ from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
 
 
-@click.group()
+@click.group(short_help="Customers: organisation number, name and contract end.")
 def customers() -> None:
     """Customers: employers with their organisation number and contract end."""
 
 
 @customers.command("add")
 @click.argument("org")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The customer's name, as on reports.")
 @click.option("--contract-end", callback=iso_date, help="YYYY-MM-DD; drives retention.")
 @pass_runtime
 def add(rt: Runtime, org: str, name: str, contract_end: date | None) -> None:
@@ -32,7 +32,9 @@ def add(rt: Runtime, org: str, name: str, contract_end: date | None) -> None:
 
 @customers.command("set")
 @click.argument("org")
-@click.option("--contract-end", callback=iso_date, required=True)
+@click.option(
+    "--contract-end", callback=iso_date, required=True, help="YYYY-MM-DD; drives retention."
+)
 @pass_runtime
 def set_(rt: Runtime, org: str, contract_end: date | None) -> None:
     """Change a customer's contract end."""
@@ -46,6 +48,9 @@ def set_(rt: Runtime, org: str, contract_end: date | None) -> None:
 def list_(rt: Runtime) -> None:
     """List customers."""
     rt.operator(Permission.MANAGE_CUSTOMERS)
-    for cust in list_customers(rt.station()):
+    rows = list_customers(rt.station())
+    for cust in rows:
         end = cust.contract_end.isoformat() if cust.contract_end else "-"
         click.echo(f"{cust.org_number}  {visible(cust.name):<40} contract ends {end}")
+    if not rows:
+        click.echo("no customers (add one: wipe-station customers add ORG --name NAME)")

@@ -14,7 +14,7 @@ from wipe_station.cli.runtime import Runtime, pass_runtime
 from wipe_station.paths import APP_NAME
 
 
-@click.command()
+@click.command(short_help="Try the station on emulated phones, in a home of its own.")
 @click.option(
     "--phones",
     type=click.IntRange(1, 256),
@@ -38,6 +38,12 @@ from wipe_station.paths import APP_NAME
     is_flag=True,
     help="With --headless: print one JSON document (every phone and a summary) on stdout.",
 )
+@click.option(
+    "--public-key",
+    "public_key",
+    is_flag=True,
+    help="Print the demo station's public key (PEM) and exit, to verify demo certificates.",
+)
 @click.argument(
     "profile_files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -50,14 +56,20 @@ def demo(
     real_delays: bool,
     fleet_flag: bool,
     as_json: bool,
+    public_key: bool,
     profile_files: tuple[Path, ...],
 ) -> None:
     """Erase and certify a fleet of emulated Android phones and iPhones.
+
+    The demo keeps its own home, <user data dir>/demo (unless --home or WIPE_STATION_HOME names
+    one), sets it up on first use, signs in as demo-technician (PIN 1234) and marks every
+    certificate EMULATED; it refuses a home that holds real erasures.
 
     \b
     wipe-station demo                                  the station UI on a mixed lab fleet
     wipe-station demo --headless --phones 64           the same fleet without a UI
     wipe-station demo --headless --fleet a.yaml b.yaml --json
+    wipe-station demo --public-key > demo.pem         the key demo certificates verify with
     """
     from wipe_station.operators import actor_of
     from wipe_station.orchestrator.demo_home import demo_operator, refuse_real_erasures
@@ -72,7 +84,10 @@ def demo(
     profiles = load_fleet(list(profile_files)) if fleet_flag else None
     if rt.home is None and not os.environ.get("WIPE_STATION_HOME"):
         rt.home = Path(platformdirs.user_data_dir(APP_NAME)) / "demo"
-    ctx = rt.station()
+    ctx = rt.station(create=True)  # the demo sets up its own home
+    if public_key:
+        click.echo(ctx.identity.public_key_pem(), nl=False)
+        return
     refuse_real_erasures(ctx)
     op = demo_operator(ctx, rt.operator_name, os.environ.get("WIPE_STATION_PIN"))
     from wipe_station.orchestrator.records import interrupt_in_flight

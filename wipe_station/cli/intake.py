@@ -13,12 +13,14 @@ from wipe_station.roles import Permission
 from wipe_station.safe_text import joined, visible
 
 
-@click.group()
+@click.group(short_help="Announced returns: import CSVs, list lines, assign phones.")
 def intake() -> None:
     """Announced returns: import a customer's CSV, list lines, assign unmatched phones."""
 
 
-@intake.command("import")
+@intake.command(
+    "import", short_help="Load a customer's return list (CSV); exit 1 if rows rejected."
+)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_context
 def import_(click_ctx: click.Context, file: Path) -> None:
@@ -42,13 +44,16 @@ def import_(click_ctx: click.Context, file: Path) -> None:
         click_ctx.exit(1)
 
 
-@intake.command("list")
+@intake.command("list", short_help="List announced returns with the employees' details.")
 @click.option("--unmatched", is_flag=True, help="Only lines no phone has been matched to.")
 @pass_runtime
 def list_(rt: Runtime, unmatched: bool) -> None:
     """List announced returns (with the employee's details, for logistics staff only)."""
     rt.operator(Permission.IMPORT_INTAKE)
-    for v in intake_core.list_lines(rt.station(), unmatched_only=unmatched):
+    lines = intake_core.list_lines(rt.station(), unmatched_only=unmatched)
+    if not lines:
+        click.echo("no intake lines waiting for a phone" if unmatched else "no intake lines")
+    for v in lines:
         # Every cell came from a customer's spreadsheet or a phone: controls shown, not run.
         ident = " / ".join(visible(x) for x in (v.serial, v.imei) if x)
         who = ", ".join(visible(x) for x in (v.employee_name, v.employee_phone) if x) or "-"
@@ -61,7 +66,10 @@ def list_(rt: Runtime, unmatched: bool) -> None:
 def unmatched(rt: Runtime) -> None:
     """Phones at the station that no intake line announced."""
     rt.operator(Permission.IMPORT_INTAKE)
-    for dev in intake_core.unmatched_devices(rt.station()):
+    devices = intake_core.unmatched_devices(rt.station())
+    if not devices:
+        click.echo("no unmatched phones")
+    for dev in devices:
         imei = visible(dev.imei) or "-"
         click.echo(
             f"{visible(dev.serial):<20} {imei:<16} {visible(dev.manufacturer)} "
@@ -69,7 +77,7 @@ def unmatched(rt: Runtime) -> None:
         )
 
 
-@intake.command("assign")
+@intake.command("assign", short_help="Assign an unmatched phone to an intake line or customer.")
 @click.argument("phone", metavar="SERIAL|IMEI")
 @click.option("--line", "line_id", type=int, help="Intake line id (see `intake list`).")
 @click.option("--customer", "org", help="Organisation number, when no line announced it.")

@@ -10,7 +10,7 @@ def lab() -> None:
     """Run emulated phones (the device lab) until Ctrl-C."""
 
 
-@lab.command("android")
+@lab.command("android", short_help="One emulated Android phone on ADB over TCP and virtual USB.")
 @click.option(
     "--listen", default="127.0.0.1:5555", show_default=True, help="HOST:PORT for ADB over TCP."
 )

@@ -61,7 +61,7 @@ class LazyGroup(click.Group):
     "--home",
     type=click.Path(path_type=Path, file_okay=False),
     envvar="WIPE_STATION_HOME",
-    help="Station home (keys, SQLite database). Default: the user data dir.",
+    help="Station home (keys, station id, SQLite database). Default: the user data dir.",
 )
 @click.option(
     "--db", "db_url", envvar="WIPE_STATION_DB", help="Database URL (postgresql://… for a depot)."
@@ -70,7 +70,27 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="wipe-station")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str | None) -> None:
-    """Wipe Station: erase returned phones and issue signed certificates of erasure."""
+    """Wipe Station: erase returned phones and issue signed certificates of erasure.
+
+    Bare `wipe-station` (no command) starts the station UI on the phones plugged in;
+    `wipe-station demo` tries it on emulated phones in a home of its own. A new station is
+    set up with `wipe-station users add NAME --role admin`; every other command needs one.
+
+    \b
+    Environment variables (the option, where there is one, wins):
+      WIPE_STATION_HOME      the station's home: keys, station id, SQLite
+                             database (--home; default: the user data dir)
+      WIPE_STATION_DB        database URL; postgresql://... for a depot with
+                             several stations (--db; default: SQLite in the home)
+      WIPE_STATION_OPERATOR  the operator to sign in as (--operator)
+      WIPE_STATION_PIN       that operator's PIN, for scripts (else asked)
+      WIPE_STATION_ID        the id a new station gets when it is set up
+                             (2-16 letters/digits; default: 6 random ones)
+
+    \b
+    Exit status: 0 done; 1 a check failed (a forged certificate, a broken
+    audit chain, refused rows or phones); 2 usage or a problem to fix;
+    3 sign-in or role refused; 70 an unexpected failure (logged in the home)."""
     # Everything the station writes (database, WAL, exports, logs) is its owner's alone,
     # whatever umask the shell had; the files that already exist are tightened where opened.
     os.umask(0o077)

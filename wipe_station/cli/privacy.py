@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from wipe_station import privacy as privacy_core
-from wipe_station.cli.runtime import Runtime, output_option, pass_runtime, write_file
+from wipe_station.cli.runtime import Runtime, output_file, pass_runtime, write_file
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
 
@@ -17,10 +17,10 @@ def privacy() -> None:
     """Privacy: what the station holds about a person."""
 
 
-@privacy.command("export")
+@privacy.command("export", short_help="Write everything held about one employee as JSON.")
 @click.option("--phone", help="The employee's phone number.")
 @click.option("--employee", help="The employee's name.")
-@output_option
+@output_file(help="File to write (.json).")
 @pass_runtime
 def export(rt: Runtime, phone: str | None, employee: str | None, output: Path) -> None:
     """Write every record about one employee as JSON, for the employer to forward."""

@@ -8,22 +8,22 @@ from pathlib import Path
 import click
 
 from wipe_station import reports
-from wipe_station.cli.runtime import Runtime, iso_date, output_option, pass_runtime, write_file
+from wipe_station.cli.runtime import Runtime, iso_date, output_file, pass_runtime, write_file
 from wipe_station.errors import StationError
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
 
 
-@click.group()
+@click.group(short_help="Employer reports: counts by month, model and outcome only.")
 def report() -> None:
     """Reports for customers: counts by month, model and outcome only."""
 
 
 @report.command("customer")
 @click.argument("org")
-@click.option("--from", "start", callback=iso_date, required=True, help="YYYY-MM-DD")
-@click.option("--to", "end", callback=iso_date, required=True, help="YYYY-MM-DD")
-@output_option
+@click.option("--from", "start", callback=iso_date, required=True, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", callback=iso_date, required=True, help="Last day (YYYY-MM-DD).")
+@output_file(help="File to write: .pdf or .csv.")
 @pass_runtime
 def customer(rt: Runtime, org: str, start: date, end: date, output: Path) -> None:
     """Write the report for customer ORG as .pdf or .csv."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from wipe_station import retention as retention_core
+from wipe_station import settings as settings_core
 from wipe_station.cli.runtime import Runtime, pass_runtime
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
@@ -15,14 +16,29 @@ def retention() -> None:
     """Retention rules of the privacy statement."""
 
 
-@retention.command("run")
+# The periods are settings: the help names them (and their defaults) instead of numbers that
+# would be wrong on a depot that changed them; `settings get KEY` says the current value.
+_D = settings_core.DEFAULTS
+_RUN_HELP = f"""Anonymise employee names, phone numbers and free text of customers whose contract
+ended more than `retention.personal_months` months ago (a setting, default
+{_D["retention.personal_months"]}); purge certificates and evidence older than
+`retention.accounting_years` years (default {_D["retention.accounting_years"]}) of phones that
+have left the depot. The audit log stays verifiable. See the current periods with
+`settings list`.
+
+Exit status: 0 done, 1 a customer was skipped (named on stderr; the others went ahead)."""
+
+
+@retention.command(
+    "run",
+    help=_RUN_HELP,
+    short_help="Anonymise and purge what the retention settings say is due.",
+)
 @click.option(
     "--dry-run", is_flag=True, help="Say what would be anonymised or purged; change nothing."
 )
 @pass_runtime
 def run(rt: Runtime, dry_run: bool) -> None:
-    """Anonymise personal data of contracts ended more than 6 months ago; purge certificates and
-    evidence past the accounting period (5 years) of phones that have left the depot."""
     op = rt.operator(Permission.RETENTION)
     plan = retention_core.run(rt.station(), actor_of(op), dry_run=dry_run)
     verb = "would anonymise" if dry_run else "anonymised"

@@ -17,7 +17,7 @@ from wipe_station.context import StationContext, open_station
 from wipe_station.db.models import Operator
 from wipe_station.errors import SignInFailed, StationError
 from wipe_station.operators import authorize, sign_in
-from wipe_station.paths import station_home
+from wipe_station.paths import home_path
 from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
 
@@ -31,9 +31,13 @@ class Runtime:
     operator_name: str | None
     _station: StationContext | None = field(default=None, repr=False)
 
-    def station(self) -> StationContext:
+    def station(self, *, create: bool = False) -> StationContext:
+        """The station in the home. Only the commands meant to set one up (``users add`` on an
+        empty home, ``station init``, ``demo``) pass ``create=True``; every other command on a
+        home without a station fails naming the home, instead of making a second station
+        whose key no auditor was given."""
         if self._station is None:
-            self._station = open_station(station_home(self.home), self.db_url)
+            self._station = open_station(self.home, self.db_url, create=create)
         return self._station
 
     def operator(self, permission: Permission) -> Operator:
@@ -97,7 +101,7 @@ def check_output(path: Path) -> None:
     rt = ctx.find_object(Runtime) if ctx is not None else None
     if rt is None:
         return
-    home = station_home(rt.home).resolve()
+    home = home_path(rt.home).resolve()
     target = path.expanduser().resolve()
     protected = [home / "keys", *(home / f"station.db{x}" for x in ("", "-wal", "-shm"))]
     for place in protected:
@@ -160,7 +164,7 @@ def output_file(required: bool = True, help: str | None = None) -> Callable[[F],
             "--output",
             type=click.Path(path_type=Path, dir_okay=False),
             required=required,
-            help=help or "File to write; .pdf, .csv or .json as the command allows.",
+            help=help or "File to write.",
         )(f)
 
     return decorate

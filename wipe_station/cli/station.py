@@ -12,10 +12,31 @@ def station() -> None:
     """This station's identity and signing key."""
 
 
-@station.command("public-key")
+@station.command("init", short_help="Set up a station in the home (a new id and signing key).")
+@pass_runtime
+def init(rt: Runtime) -> None:
+    """Set up a station in the home: a new station id (WIPE_STATION_ID, or 6 random letters and
+    digits) and signing key, registered in the database. On a home that already holds a station
+    this only says which one; nothing is replaced.
+
+    A second station on a depot's PostgreSQL starts here (with --db); on a fresh home
+    `users add NAME --role admin` does the same and adds the first admin."""
+    from wipe_station.identity import exists
+    from wipe_station.paths import home_path
+
+    existed = exists(home_path(rt.home))
+    ctx = rt.station(create=True)
+    said = "already holds" if existed else "now holds"
+    click.echo(f"{ctx.home} {said} station {ctx.station_id}")
+
+
+@station.command("public-key", short_help="Print the station's public key (PEM) for auditors.")
 @pass_runtime
 def public_key(rt: Runtime) -> None:
-    """Print the station's public key (PEM): give it to auditors to verify offline."""
+    """Print the station's public key (PEM): give it to auditors to verify offline.
+
+    Never creates a station: on a home without one it fails and names the home. The demo's key:
+    `wipe-station demo --public-key`."""
     click.echo(rt.station().identity.public_key_pem(), nl=False)
 
 

@@ -20,26 +20,31 @@ def _rules(group: str) -> str:
     return render_rules(group=group)
 
 
-@click.group()
+@click.group(short_help="udev rules so the station's group reaches phones (no root).")
 def udev() -> None:
     """udev rules giving the station's group access to Android and Apple phones."""
 
 
 @udev.command("print")
-@click.option("--group", default="plugdev", show_default=True)
+@click.option(
+    "--group", default="plugdev", show_default=True, help="The group given access to phones."
+)
 def print_rules(group: str) -> None:
     """Print the rules (to review, or to install by hand)."""
     click.echo(_rules(group), nl=False)
 
 
 @udev.command("install")
-@click.option("--group", default="plugdev", show_default=True)
+@click.option(
+    "--group", default="plugdev", show_default=True, help="The group given access to phones."
+)
 @click.option(
     "--path",
     "target",
     type=click.Path(path_type=Path, dir_okay=False),
     default=DEFAULT_RULES_PATH,
     show_default=True,
+    help="Where to write the rules file.",
 )
 def install(group: str, target: Path) -> None:
     """Write the rules file and ask udev to reload (needs root once)."""
