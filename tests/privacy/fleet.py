@@ -27,6 +27,7 @@ def kept_fleets(
 
     class KeptFleet(DemoFleet):
         async def __aenter__(self) -> DemoFleet:
+            self.lab_process = False  # these tests look inside the lab phones
             await super().__aenter__()
             assert self.android is not None and self.ios is not None
             for i, name in enumerate(android, start=1):
