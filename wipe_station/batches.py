@@ -209,7 +209,13 @@ def waiting_for_batch(ctx: StationContext) -> list[str]:
         )
 
 
-def remove_phone(ctx: StationContext, actor: audit.Actor, code: str, ident: str) -> Device:
+def remove_phone(
+    ctx: StationContext, actor: audit.Actor, code: str, ident: str, reason: str = ""
+) -> Device:
+    """Take a phone out of an open batch (back to certified); ``reason`` is audited with it."""
+    reason = " ".join(reason.split())
+    if len(reason) > 200:
+        raise StationError("the reason is longer than 200 characters")
     with ctx.session() as s:
         batch = _open_batch(s, code)
         dev = find_device(s, ident)
@@ -219,8 +225,55 @@ def remove_phone(ctx: StationContext, actor: audit.Actor, code: str, ident: str)
         if item is None:
             raise StationError(f"{dev.serial} is not in batch {batch.code}")
         s.delete(item)
-        transition(s, ctx.identity, actor, dev, S.CERTIFIED, extra={"removed_from": batch.code})
+        extra = {"removed_from": batch.code} | ({"reason": reason} if reason else {})
+        transition(s, ctx.identity, actor, dev, S.CERTIFIED, extra=extra)
         return dev
+
+
+@dataclass(frozen=True)
+class BatchPhone:
+    """One phone in a batch, as the packing table sees it."""
+
+    certificate: str
+    manufacturer: str
+    model: str
+    serial: str
+    imei: str
+
+
+def batch_phones(ctx: StationContext, code: str) -> list[BatchPhone]:
+    """The phones in batch ``code`` in the order they went in, with their certificates."""
+    with ctx.session() as s:
+        batch = _batch(s, code)
+        rows = s.exec(
+            select(Device, Certificate)
+            .join(BatchItem, col(BatchItem.device_id) == Device.id)
+            .join(Certificate, col(Certificate.id) == BatchItem.certificate_id)
+            .where(BatchItem.batch_id == batch.id)
+            .order_by(col(BatchItem.id))
+        ).all()
+        return [
+            BatchPhone(cert.number, dev.manufacturer, dev.model, dev.serial, dev.imei or "")
+            for dev, cert in rows
+        ]
+
+
+def add_all_certified(
+    ctx: StationContext, actor: audit.Actor, code: str
+) -> tuple[list[Device], list[tuple[str, str]]]:
+    """Add every certified phone in no batch yet; returns (added, [(serial, why refused)]).
+
+    Each phone goes in as if scanned (the same rules), so one refusal does not stop the rest."""
+    with ctx.session() as s:
+        _open_batch(s, code)  # a closed batch refuses once, not once per phone
+    added: list[Device] = []
+    refused: list[tuple[str, str]] = []
+    for serial in waiting_for_batch(ctx):
+        try:
+            added.append(add_phone(ctx, actor, code, serial))
+        except StationError as exc:
+            refused.append((serial, str(exc)))
+    return added, refused
 
 
 def close_batch(ctx: StationContext, actor: audit.Actor, code: str) -> RecyclingBatch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +33,13 @@ DEFAULTS: dict[str, str] = {
     # Certificates and manifests print times in the depot's zone (IANA name), the UTC instant
     # beside; the zone is signed with them, so the page re-renders the same anywhere.
     "depot.timezone": "Europe/Oslo",
+    # CUPS printers by kind of job; empty: CUPS's default destination.
+    "print.documents": "",
+    "print.labels": "",
+    # The label roll (width x height in mm; 62x29 is the common roll of depot label printers),
+    # and whether the station prints a phone's label as soon as it is certified.
+    "print.label_size": "62x29",
+    "print.label_at_certification": "no",
 }
 
 
@@ -88,6 +96,29 @@ def _zone(value: str) -> str:
     return value
 
 
+def _printer(value: str) -> str:
+    # CUPS queue names: printable, no spaces, slashes, '#' or quotes (lpadmin refuses them).
+    if value and not re.fullmatch(r"[A-Za-z0-9_.@+-]{1,127}", value):
+        raise ValueError
+    return value
+
+
+def _label_size(value: str) -> str:
+    parse_label_size(value)
+    return value.lower().replace(" ", "")
+
+
+def parse_label_size(value: str) -> tuple[float, float]:
+    """ "62x29" -> (62.0, 29.0) mm; ValueError unless both sides are 15-300 mm."""
+    m = re.fullmatch(r"\s*(\d{2,3}(?:\.\d)?)\s*[xX×]\s*(\d{2,3}(?:\.\d)?)\s*", value)
+    if m is None:
+        raise ValueError
+    width, height = float(m.group(1)), float(m.group(2))
+    if not (15 <= width <= 300 and 15 <= height <= 300):
+        raise ValueError
+    return width, height
+
+
 def _digits(value: str) -> str:
     if value and not (value.isascii() and value.isdigit() and len(value) == 9):
         raise ValueError
@@ -115,6 +146,10 @@ RULES: dict[str, Rule] = {
     "ui.idle_minutes": Rule("minutes, more than 0 and at most 1440", _minutes),
     "erasure.attested": _one_of("certify", "hold"),
     "depot.timezone": Rule("an IANA time zone, e.g. Europe/Oslo", _zone),
+    "print.documents": Rule("empty (CUPS default) or a CUPS printer name", _printer),
+    "print.labels": Rule("empty (CUPS default) or a CUPS printer name", _printer),
+    "print.label_size": Rule("WIDTHxHEIGHT in mm, each 15-300, e.g. 62x29", _label_size),
+    "print.label_at_certification": _one_of("no", "yes"),
 }
 
 
@@ -138,6 +173,12 @@ MEANINGS: dict[str, str] = {
     "at once, or hold them for an admin's `certificate release`.",
     "depot.timezone": "The zone certificates and manifests print times in (the UTC instant is "
     "printed beside).",
+    "print.documents": "The CUPS printer for certificates, manifests and reports (A4); empty: "
+    "CUPS's default printer.",
+    "print.labels": "The CUPS printer for phone labels; empty: CUPS's default printer.",
+    "print.label_size": "The label roll's size in mm, width x height (62x29 by default).",
+    "print.label_at_certification": "yes: the station UI prints a phone's label as soon as it "
+    "is certified.",
 }
 
 
@@ -174,6 +215,14 @@ def put(session: Session, key: str, value: str) -> None:
     row = session.get(Setting, key) or Setting(key=key, value=value)
     row.value = value
     session.add(row)
+
+
+def label_size_mm(session: Session) -> tuple[float, float]:
+    """The label roll's size; a stored value that no longer parses falls back to the default."""
+    try:
+        return parse_label_size(get(session, "print.label_size"))
+    except ValueError:
+        return parse_label_size(DEFAULTS["print.label_size"])
 
 
 def idle_sign_out_seconds(session: Session) -> float:

@@ -15,6 +15,7 @@ from wipe_station.operators import add_operator
 from wipe_station.printing import print_dir
 from wipe_station.tui.app import WipeStationApp
 from wipe_station.tui.screens.batches import BatchesScreen
+from wipe_station.tui.screens.confirm import Confirm
 from wipe_station.tui.screens.prompt import TextPrompt
 
 
@@ -51,11 +52,28 @@ async def test_scan_phones_into_a_batch_close_hand_over_print(home: Path, sqlite
         assert "refused RAW1" in _log(screen) and "not certified" in _log(screen)
         assert "added 356938035643809" in _log(screen)
         await until(pilot, lambda: screen.batches[0].phones == 2)
+        # What is in the batch: certificate number, model, serial.
+        await until(pilot, lambda: [p.serial for p in screen.phones] == ["OK1", "OK2"])
+        assert all(p.certificate.startswith("WS-") for p in screen.phones)
+        # Closing asks first, naming the batch and the count; Enter (Cancel) does nothing.
         await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert f"Close {code}?" in str(app.screen.query_one("#question").render())
+        assert "2 phones" in str(app.screen.query_one("#confirm-body").render())
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen)
+        await pilot.pause(0.2)
+        assert screen.batches[0].state == "open"
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
         await until(pilot, lambda: screen.batches[0].state == "closed")
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, TextPrompt))
         await pilot.press(*"Ola Mottaker", "enter")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "received by Ola Mottaker" in str(app.screen.query_one("#confirm-body").render())
+        await pilot.press("y")
         await until(pilot, lambda: screen.batches[0].state == "handed_over")
         await pilot.press("f5")
         manifest = print_dir(home) / f"{code}-manifest.pdf"
@@ -73,6 +91,38 @@ async def test_scan_phones_into_a_batch_close_hand_over_print(home: Path, sqlite
     assert batch.received_by == "Ola Mottaker"
     assert [e.operator for e, _ in events(ctx, "auth.signed_in")] == ["lena"]
     assert [p["batch"] for _, p in events(ctx, "batch.handed_over")] == [code]
+    ctx.engine.dispose()
+
+
+async def test_add_all_certified_then_take_one_out_with_a_reason(
+    home: Path, sqlite_url: str
+) -> None:
+    ctx = _station(home, sqlite_url)
+    app = WipeStationApp(ctx, demo_phones=1, operator_hint="lena")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "1357")
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, BatchesScreen))
+        screen = app.screen
+        assert isinstance(screen, BatchesScreen)
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press(*"Miljoretur AS", "enter")
+        await until(pilot, lambda: app.screen is screen and bool(screen.batches))
+        await pilot.press("f6")
+        await until(pilot, lambda: sorted(p.serial for p in screen.phones) == ["OK1", "OK2"])
+        # Take OK2 out: select it in the batch's phone list, say why.
+        table = screen.query_one("#batch-phones")
+        table.focus()
+        table.move_cursor(row=1)
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press(*"cracked screen", "enter")
+        await until(pilot, lambda: [p.serial for p in screen.phones] == ["OK1"])
+    [(_, payload)] = [(e, p) for e, p in events(ctx, "device.state") if p.get("removed_from")] or [
+        (None, {})
+    ]
+    assert payload.get("reason") == "cracked screen"
     ctx.engine.dispose()
 
 

@@ -77,7 +77,7 @@ async def test_quarantine_keeps_a_phone_out_of_erase_all_until_an_admin_releases
         assert moved["from"] == "detected"
         # Shown as such: the row, the details, and the keys offered for it.
         table = app.screen.query_one("#phones")
-        assert "QUARANTINE" in [str(c) for c in table.get_row(ANDROID)]
+        assert "■ QUARANTINE" in [str(c) for c in table.get_row(ANDROID)]
         assert "[b]battery[/b] swollen" in str(app.screen.query_one("#detail").render())
         assert "Quarantine" not in footer(app)
         assert "Release" not in footer(app)  # a technician may not release

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual import events
 
 from drivers.contract import Blocker, BlockerCode, DeviceFacts, Platform
+from wipe_station.batches import BatchPhone
 from wipe_station.context import open_station
 from wipe_station.orchestrator.engine import PhoneView
 from wipe_station.tui.app import WipeStationApp
 from wipe_station.tui.screens.confirm import ConfirmErase
 from wipe_station.tui.screens.quarantine import QuarantineReason
 from wipe_station.tui.screens.station import StationScreen
+from wipe_station.tui.session import UiSession
+
+SIZES = [(80, 24), (160, 50)]
+PHONES = [
+    BatchPhone("WS-OSL01-2026-000041", "Apple", "iPhone 13", "F2LXK0AAAAAA", "350439788378889"),
+    BatchPhone("WS-OSL01-2026-000042", "Google", "Pixel 8", "39021FDH2000AB", ""),
+]
+
+
+class _FixedSession(UiSession):
+    """Reads nothing from the records: the snapshot shows fixed rows."""
+
+    async def in_thread(self, fn, *args):  # type: ignore[no-untyped-def,override]
+        return False, None
+
 
 FACTS = DeviceFacts(Platform.ANDROID, "Google", "Pixel 8", "shiba", "39021FDH2000AB", "14")
 
@@ -53,7 +70,20 @@ def _views() -> list[PhoneView]:
         certificate="WS-OSL01-2026-000042",
         started=0.0,
     )
-    return [clean, frp, done]
+    confirm = PhoneView(
+        "1-1.3",
+        Platform.ANDROID,
+        state="confirm",
+        progress="Tap 'Allow' on the phone, then confirm what it shows",
+        facts=DeviceFacts(
+            Platform.ANDROID, "motorola", "moto g54 5G", "cancunf", "ZY22H7LKQP", "14"
+        ),
+        started=0.0,
+    )
+    views = [clean, frp, done, confirm]
+    for v in views:
+        v.stage, v.stage_since = v.state, 0.0
+    return views
 
 
 class StaticApp(WipeStationApp):
@@ -80,12 +110,44 @@ def test_sign_in_screen(snap_compare, home: Path, sqlite_url: str) -> None:  # t
     assert snap_compare(app, terminal_size=(80, 24))
 
 
+@pytest.mark.parametrize("size", SIZES)
 def test_station_screen_with_a_mixed_fleet(
-    snap_compare, home: Path, sqlite_url: str, monkeypatch
+    snap_compare, home: Path, sqlite_url: str, monkeypatch, size
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("wipe_station.tui.presenter.clock", lambda: 125.0)
     app = _app(home, sqlite_url)
-    assert snap_compare(app, terminal_size=(80, 24))
+    assert snap_compare(app, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_lists_the_station_keys(
+    snap_compare, home: Path, sqlite_url: str, monkeypatch, size
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("wipe_station.tui.presenter.clock", lambda: 125.0)
+    app = _app(home, sqlite_url)
+    assert snap_compare(app, terminal_size=size, press=["question_mark"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_close_batch_confirmation_names_batch_and_count(
+    snap_compare, home: Path, sqlite_url: str, monkeypatch, size
+) -> None:  # type: ignore[no-untyped-def]
+    from wipe_station.tui.screens.confirm import Confirm
+
+    monkeypatch.setattr("wipe_station.tui.presenter.clock", lambda: 125.0)
+    app = _app(home, sqlite_url)
+
+    async def ask(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.app.push_screen(
+            Confirm(
+                "Close RB-OSL01-2026-0002?",
+                "2 phones for Miljøretur AS. A closed batch takes no more phones; it can then "
+                "be handed over.",
+                "Close it",
+            )
+        )
+
+    assert snap_compare(app, terminal_size=size, run_before=ask)
 
 
 def test_confirmation_names_the_count(
@@ -113,7 +175,10 @@ def test_quarantine_asks_for_a_reason(
     assert snap_compare(app, terminal_size=(80, 24), run_before=ask)
 
 
-def test_batch_screen_after_scans(snap_compare, home: Path, sqlite_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES)
+def test_batch_screen_after_scans(
+    snap_compare, home: Path, sqlite_url: str, monkeypatch, size
+) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
     from wipe_station.batches import BatchSummary
@@ -128,9 +193,10 @@ def test_batch_screen_after_scans(snap_compare, home: Path, sqlite_url: str, mon
     ]
 
     async def scan(pilot) -> None:  # type: ignore[no-untyped-def]
-        screen = BatchesScreen(rows)
+        screen = BatchesScreen(_FixedSession(pilot.app.ctx, None, pilot.app.notify), rows)  # type: ignore[arg-type]
         await pilot.app.push_screen(screen)
         await pilot.pause()  # laid out: the log wraps to its real width
+        screen.show_phones("RB-OSL01-2026-0002", PHONES)
         screen.scanned("356938035643809", "Apple iPhone 13 F2LXK0AAAAAA", ok=True)
         screen.scanned(
             "R5CW30AB001",
@@ -138,4 +204,4 @@ def test_batch_screen_after_scans(snap_compare, home: Path, sqlite_url: str, mon
             ok=False,
         )
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=scan)
+    assert snap_compare(app, terminal_size=size, run_before=scan)

@@ -19,7 +19,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from drivers.contract import ScreenSeen
-from wipe_station import printing, settings
+from wipe_station import batches, intake, printing, settings
 from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
 from wipe_station.errors import IllegalTransition, StationError
@@ -31,21 +31,23 @@ from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, allowed
 from wipe_station.safe_text import visible
 from wipe_station.tui.commands import StationCommands
-from wipe_station.tui.logistics import LogisticsActions
 from wipe_station.tui.messages import PhoneChanged
+from wipe_station.tui.screens.batches import BatchesScreen
 from wipe_station.tui.screens.certificates import CertificatesScreen
 from wipe_station.tui.screens.confirm import ConfirmErase
 from wipe_station.tui.screens.imei import ImeiEntry
+from wipe_station.tui.screens.prompt import TextPrompt
 from wipe_station.tui.screens.quarantine import QuarantineReason
 from wipe_station.tui.screens.screen_check import ScreenCheck
 from wipe_station.tui.screens.sign_in import SignInScreen
 from wipe_station.tui.screens.station import StationScreen
+from wipe_station.tui.session import UiSession, report_print
 
 # The clock the idle sign-out measures with; tests replace it with one they move by hand.
 idle_clock = time.monotonic
 
 
-class WipeStationApp(LogisticsActions, App[None]):
+class WipeStationApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     COMMANDS = App.COMMANDS | {StationCommands}
     TITLE = "Wipe Station"
@@ -85,6 +87,7 @@ class WipeStationApp(LogisticsActions, App[None]):
         self._idle_s: float | None = None  # in force for the operator signed in now
         self._idle_timer: Timer | None = None
         self._last_input = idle_clock()
+        self._labelled: set[str] = set()  # certificates whose label was sent at certification
 
     def on_mount(self) -> None:
         self.sub_title = f"station {self.ctx.station_id}" + (
@@ -141,6 +144,7 @@ class WipeStationApp(LogisticsActions, App[None]):
             read_only,
             can_release=allowed(op.role, Permission.RELEASE_QUARANTINE),
             logistics=allowed(op.role, Permission.MANAGE_BATCHES),
+            actions=self,
         )
         await self.switch_screen(screen)
         if self.engine is None:
@@ -254,6 +258,9 @@ class WipeStationApp(LogisticsActions, App[None]):
             self._fleet.follow_guidance(view)
 
     def on_phone_changed(self, message: PhoneChanged) -> None:
+        message.view.note_stage()  # the app's own changes (quarantine, release) start it too
+        if self.engine is not None:
+            self._label_when_certified(message.view)
         # Also while a form or the certificate list is open on top of the station screen.
         for screen in self.screen_stack:
             if isinstance(screen, StationScreen):
@@ -347,23 +354,25 @@ class WipeStationApp(LogisticsActions, App[None]):
         op = self.operator
         assert op is not None
 
-        def entered(raw: str | None) -> None:
-            if raw:
-                self.run_worker(self._save_imei(view, raw, op), group="imei")
+        async def save(raw: str) -> str | None:
+            # The records check the IMEI; a refusal stays in the dialog with what was typed.
+            return await self._save_imei(view, raw, op)
 
-        self.push_screen(ImeiEntry(view.facts.model if view.facts else key), entered)
+        self.push_screen(ImeiEntry(view.facts.model if view.facts else key, save))
 
-    async def _save_imei(self, view: PhoneView, raw: str, op: Operator) -> None:
+    async def _save_imei(self, view: PhoneView, raw: str, op: Operator) -> str | None:
         assert view.device_id is not None
-        done, value = await self._in_thread(
-            records.set_imei, self.ctx, actor_of(op), view.device_id, raw
-        )
-        if not done:
-            return
+        try:
+            value = await asyncio.to_thread(
+                records.set_imei, self.ctx, actor_of(op), view.device_id, raw
+            )
+        except StationError as exc:
+            return str(exc)
         if view.facts is not None and value not in view.facts.imeis:
             view.facts = dataclasses.replace(view.facts, imeis=(*view.facts.imeis, value))
         self.notify(f"IMEI {value} recorded.")
         self.post_message(PhoneChanged(view))
+        return None
 
     def recheck(self, key: str) -> None:
         if not self._allowed(Permission.WIPE) or self.engine is None:
@@ -472,25 +481,83 @@ class WipeStationApp(LogisticsActions, App[None]):
         done, rows = await self._in_thread(printing.recent_certificates, self.ctx)
         if not done:
             return
-        if self.operator is None or not isinstance(self.screen, StationScreen):
+        session = self.session()
+        if session is None or not isinstance(self.screen, StationScreen):
             return  # signed out meanwhile
-        await self.push_screen(CertificatesScreen(rows, printing.print_dir(self.ctx.home)))
+        await self.push_screen(
+            CertificatesScreen(
+                rows, printing.print_dir(self.ctx.home), session, lambda: self.sign_out("manual")
+            )
+        )
 
-    def reprint(self, number: str) -> None:
-        if not self._allowed(Permission.PRINT_CERTIFICATES):
+    def session(self) -> UiSession | None:
+        """What a screen needs to act for the operator signed in now (None: nobody is)."""
+        if self.operator is None:
+            return None
+        return UiSession(self.ctx, self.operator, self.notify)
+
+    # -- batches: the screen does its own work; the app only opens it ---------------------------
+    def show_batches(self) -> None:
+        if self._allowed(Permission.MANAGE_BATCHES):
+            self.run_worker(self._show_batches(), exclusive=True, group="batches")
+
+    async def _show_batches(self) -> None:
+        done, rows = await self._in_thread(batches.list_batches, self.ctx)
+        session = self.session()
+        if done and session is not None and isinstance(self.screen, StationScreen):
+            await self.push_screen(BatchesScreen(session, rows))
+
+    # -- phones no return list announced -------------------------------------------------------
+    def assign_customer(self, serial: str) -> None:
+        if not self._allowed(Permission.IMPORT_INTAKE):
             return
-        op = self.operator
-        assert op is not None
-        self.run_worker(self._reprint(number, op), group="print")
+        assert self.operator is not None
+        actor = actor_of(self.operator)
 
-    async def _reprint(self, number: str, op: Operator) -> None:
-        done, path = await self._in_thread(printing.reprint, self.ctx, actor_of(op), number)
+        def given(org: str | None) -> None:
+            if org:
+                self.run_worker(self._assign(actor, serial, org), group="intake")
+
+        self.push_screen(
+            TextPrompt(
+                f"Assign {serial}",
+                "No return list announced this phone. Which customer (organisation number)?",
+                "organisation number",
+                max_length=20,
+            ),
+            given,
+        )
+
+    async def _assign(self, actor: Any, serial: str, org: str) -> None:
+        done, _ = await self._in_thread(lambda: intake.assign(self.ctx, actor, serial, org=org))
         if not done:
             return
-        self.notify(f"{number} written to {path}")
-        screen = self.screen
-        if isinstance(screen, CertificatesScreen):
-            screen.show_written(number, path)
+        self.notify(f"{serial} assigned to customer {org}")
+        if self.engine is not None:
+            for view in self.engine.phones.values():
+                if view.facts is not None and view.facts.serial == serial:
+                    view.announced = True
+                    self.post_message(PhoneChanged(view))
+
+    # -- a label as soon as a phone is certified (print.label_at_certification) ---------------
+    def _label_when_certified(self, view: PhoneView) -> None:
+        number = view.certificate
+        if view.state != "certified" or not number or number in self._labelled:
+            return
+        self._labelled.add(number)
+        self.run_worker(self._print_label(number), group="print")
+
+    async def _print_label(self, number: str) -> None:
+        # Printed under the station's engine actor: the technician who started the erasure.
+        assert self.engine is not None
+        actor = self.engine.actor
+        done, wanted = await self._in_thread(printing.labels_at_certification, self.ctx)
+        if not done or not wanted:
+            return
+        done, printed = await self._in_thread(printing.print_label, self.ctx, actor, number)
+        session = self.session()
+        if done and session is not None:
+            report_print(session, printed, f"label {number}")
 
     async def on_unmount(self) -> None:
         if self._fleet is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.content import Content
@@ -10,7 +11,7 @@ from textual.content import Content
 from wipe_station.orchestrator.engine import PhoneView
 from wipe_station.safe_text import visible
 
-COLUMNS = ("Port", "OS", "Model", "Serial/IMEI", "Block", "State", "Progress", "Time")
+COLUMNS = ("Port", "OS", "Model", "Serial/IMEI", "State", "Progress", "Time")
 SHORT_BLOCKERS = {
     "frp_account": "FRP",
     "activation_lock": "FindMy",
@@ -22,21 +23,64 @@ SHORT_BLOCKERS = {
     "debugging_off": "DEBUG",
     "not_encrypted": "CLEAR",
 }
-STATE_LABELS = {
-    "detected": "found",
-    "ready": "READY",
-    "blocked": "BLOCKED",
-    "wiping": "erasing",
-    "rebooting": "restarting",
-    "verifying": "verifying",
-    "verified": "verified",
-    "certified": "CERTIFIED",
-    "failed": "FAILED",
-    "interrupted": "INTERRUPTED",
-    "waiting": "needs you",
-    "quarantined": "QUARANTINE",
+
+
+@dataclass(frozen=True)
+class StateLook:
+    """How a state reads: a symbol and a word carry the meaning (monochrome terminals,
+    colour-blind technicians); the colour only repeats it."""
+
+    symbol: str
+    word: str
+    style: str
+
+
+STATES = {
+    "detected": StateLook("…", "found", "dim"),
+    "ready": StateLook("○", "READY", "bold cyan"),
+    "blocked": StateLook("⊘", "BLOCKED", "bold yellow"),
+    "confirm": StateLook("?", "CONFIRM (v)", "bold black on yellow"),
+    "waiting": StateLook("?", "needs you", "bold yellow"),
+    "wiping": StateLook("»", "erasing", "blue"),
+    "rebooting": StateLook("»", "restarting", "blue"),
+    "verifying": StateLook("»", "verifying", "blue"),
+    "verified": StateLook("✓", "verified", "green"),
+    "certified": StateLook("✓", "CERTIFIED", "bold green"),
+    "failed": StateLook("✗", "FAILED", "bold red"),
+    "interrupted": StateLook("!", "INTERRUPTED", "bold magenta"),
+    "quarantined": StateLook("■", "QUARANTINE", "bold magenta"),
+    "in_batch": StateLook("▣", "in batch", "green"),
+    "handed_over": StateLook("→", "handed over", "dim"),
 }
-STATE_WIDTH = 10
+# Kept for callers that only want the word.
+STATE_LABELS = {state: look.word for state, look in STATES.items()}
+# The order of the summary bar: what needs a person first.
+SUMMARY_ORDER = (
+    "confirm",
+    "waiting",
+    "blocked",
+    "failed",
+    "interrupted",
+    "quarantined",
+    "ready",
+    "detected",
+    "wiping",
+    "rebooting",
+    "verifying",
+    "verified",
+    "certified",
+    "in_batch",
+    "handed_over",
+)
+
+
+def look(state: str) -> StateLook:
+    return STATES.get(state, StateLook("·", state, ""))
+
+
+def state_text(state: str) -> Text:
+    s = look(state)
+    return Text(f"{s.symbol} {visible(s.word, 20)}", style=s.style, end="")
 
 
 # Replaceable in tests (snapshots need a fixed clock); the event loop keeps the real one.
@@ -44,12 +88,20 @@ clock = time.monotonic
 
 
 def elapsed(view: PhoneView, now: float | None = None) -> str:
-    seconds = int((now if now is not None else clock()) - view.started)
-    return f"{seconds // 60:d}:{seconds % 60:02d}"
+    """How long the phone has been in its current stage: m:ss, or h:mm:ss after an hour."""
+    seconds = max(0, int((now if now is not None else clock()) - view.stage_since))
+    hours, rest = divmod(seconds, 3600)
+    if hours:
+        return f"{hours:d}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{rest // 60:d}:{rest % 60:02d}"
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` with "…" when it is longer (escapes shown, then cut)."""
+    shown_text = visible(text)
+    if len(shown_text) <= width:
+        return shown_text
+    return shown_text[: max(0, width - 1)] + "…"
 
 
 def shown(value: object, limit: int | None = None, style: str = "") -> Text:
@@ -59,29 +111,119 @@ def shown(value: object, limit: int | None = None, style: str = "") -> Text:
     return Text(visible(value, limit), style=style, end="")
 
 
-def row(view: PhoneView, now: float | None = None) -> tuple[Text, ...]:
+# Column widths: fixed ones, and the ones that share what the terminal has left
+# (minimum, maximum, share). A certificate number (20 characters) always fits in Progress.
+FIXED = {"Port": 5, "OS": 3, "State": 13, "Time": 6}
+FLEX = {"Model": (7, 32, 3), "Serial/IMEI": (8, 17, 2), "Progress": (22, 60, 4)}
+CELL_PADDING = 2  # a DataTable pads each cell by one on either side
+SCROLLBAR = 2
+
+
+def column_widths(total: int) -> dict[str, int]:
+    """Widths for a table ``total`` columns wide: the flexible columns grow with it."""
+    widths = dict(FIXED) | {name: low for name, (low, _high, _share) in FLEX.items()}
+    spare = total - SCROLLBAR - CELL_PADDING * len(COLUMNS) - sum(widths.values())
+    growing = [name for name in FLEX]
+    while spare > 0 and growing:
+        shares = sum(FLEX[n][2] for n in growing)
+        step = max(1, spare // shares)
+        for name in list(growing):
+            add = min(step * FLEX[name][2], FLEX[name][1] - widths[name], spare)
+            widths[name] += add
+            spare -= add
+            if widths[name] >= FLEX[name][1]:
+                growing.remove(name)
+            if spare <= 0:
+                break
+    return {name: widths[name] for name in COLUMNS}
+
+
+DEFAULT_WIDTHS = column_widths(80)
+
+
+def ident(view: PhoneView) -> str:
     facts = view.facts
-    ident = ""
-    if facts is not None:
-        ident = facts.imeis[0] if facts.imeis else facts.serial
+    if facts is None:
+        return ""
+    return facts.imeis[0] if facts.imeis else facts.serial
+
+
+def progress(view: PhoneView) -> str:
+    """The certificate number in full once certified; the blockers' short names first."""
+    if view.certificate:
+        return view.certificate
     blockers = ",".join(
         SHORT_BLOCKERS.get(b.code.value, b.code.value) for b in view.blockers if b.blocking
     )
-    # Narrow cells keep the table usable at 80 columns; the detail pane shows everything.
-    # Cut before escaping, then cut the shown text again: an escape is wider than its character.
+    return f"{blockers}: {view.progress}" if blockers else view.progress
+
+
+def row(
+    view: PhoneView, widths: dict[str, int] | None = None, now: float | None = None
+) -> tuple[Text, ...]:
+    w = widths or DEFAULT_WIDTHS
+    facts = view.facts
     return (
-        shown(view.key[-6:]),
+        shown(fit(view.key[-w["Port"] :], w["Port"])),
         shown("iOS" if view.platform.value == "ios" else "And"),
-        shown(visible(facts.model[:10] if facts else "…")[:10]),
-        # Yellow: no return list announced this phone (the detail pane says what to do).
+        shown(fit(facts.model if facts else "…", w["Model"])),
+        # Underlined: no return list announced this phone (the detail pane says what to do).
         shown(
-            visible(ident[:15])[:15], style="yellow underline" if view.announced is False else ""
+            fit(ident(view), w["Serial/IMEI"]),
+            style="yellow underline" if view.announced is False else "",
         ),
-        shown(blockers[:6] or "-"),
-        shown(_fit(STATE_LABELS.get(view.state, view.state), STATE_WIDTH)),
-        shown((view.certificate[-6:] if view.certificate else view.progress)[:10]),
+        state_text(view.state),
+        shown(fit(progress(view), w["Progress"])),
         shown(elapsed(view, now)),
     )
+
+
+def summary(views: list[PhoneView]) -> Content:
+    """ "64 phones · 8 ✓ CERTIFIED · 4 ⊘ BLOCKED …", what needs a person first."""
+    counts: dict[str, int] = {}
+    for v in views:
+        counts[v.state] = counts.get(v.state, 0) + 1
+    order = [s for s in SUMMARY_ORDER if s in counts] + sorted(
+        s for s in counts if s not in SUMMARY_ORDER
+    )
+    parts: list[str | tuple[str, str]] = [f"{len(views)} phone{'s' if len(views) != 1 else ''}"]
+    for state in order:
+        s = look(state)
+        parts += ["  ·  ", (f"{counts[state]} {s.symbol} {visible(s.word, 20)}", s.style)]
+    return Content.assemble(*parts)
+
+
+def matches(view: PhoneView, needle: str) -> bool:
+    """The search: any of port, model, serial, IMEIs, certificate, state word (any case)."""
+    facts = view.facts
+    hay = [view.key, look(view.state).word, view.certificate or "", view.progress]
+    if facts is not None:
+        hay += [facts.manufacturer, facts.model, facts.serial, *facts.imeis]
+    needle = needle.casefold()
+    return any(needle in h.casefold() for h in hay)
+
+
+def identifies(view: PhoneView, scanned: str) -> bool:
+    """A scanned serial or IMEI names this phone (exactly, ignoring case and spaces)."""
+    facts = view.facts
+    if facts is None:
+        return False
+    code = "".join(scanned.split()).casefold()
+    return code in {facts.serial.casefold(), *(i.casefold() for i in facts.imeis)}
+
+
+def sort_key(view: PhoneView, column: str) -> tuple[object, ...]:
+    facts = view.facts
+    values: dict[str, object] = {
+        "Port": view.key,
+        "OS": view.platform.value,
+        "Model": (facts.model if facts else "").casefold(),
+        "Serial/IMEI": ident(view),
+        "State": SUMMARY_ORDER.index(view.state) if view.state in SUMMARY_ORDER else 99,
+        "Progress": progress(view).casefold(),
+        "Time": -view.stage_since,  # longest in its stage first... when reversed, newest
+    }
+    return (values[column], view.key)
 
 
 # Long enough for any real value; a 10 kB model name is cut rather than filling the pane.
@@ -109,7 +251,8 @@ def detail(view: PhoneView) -> Content:
             line(("Storage not encrypted: erasure is NIST Clear only", "yellow"))
     else:
         line((v(view.key), "bold"))
-    line(f"State: {v(STATE_LABELS.get(view.state, view.state))}")
+    state = look(view.state)
+    line("State: ", (f"{state.symbol} {v(state.word)}", state.style))
     if view.certificate:
         line("Certificate: ", (v(view.certificate), "bold"))
     if view.announced is False:
@@ -117,7 +260,14 @@ def detail(view: PhoneView) -> Content:
     for b in view.blockers:
         line((f"● {v(b.message)}", "red" if b.blocking else "yellow"))
         line(f"  → {v(b.action)}")
-    if view.reason and view.state in ("failed", "interrupted", "blocked"):
+    blocking = "; ".join(b.message for b in view.blockers if b.blocking)
+    shown_blockers = {b.message for b in view.blockers} | {blocking}
+    # A blocked phone's reason is usually its blocker's message: said once, not twice.
+    if (
+        view.reason
+        and view.state in ("failed", "interrupted", "blocked")
+        and view.reason not in shown_blockers
+    ):
         line((v(view.reason), "red"))
     if view.state == "quarantined":
         # The reason is what a person typed: shown as text, never as markup.

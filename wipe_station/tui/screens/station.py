@@ -1,35 +1,69 @@
-"""The screen a technician works at all day: one row per USB port, details of the selected one."""
+"""The screen a technician works at all day: one row per phone, details of the selected one.
+
+The table uses the terminal's width (long values end in "…"; the pane shows them whole), can be
+sorted, filtered and searched, and a barcode scanner typing a serial or IMEI and Enter anywhere
+on the screen moves the cursor to that phone.
+"""
 
 from __future__ import annotations
 
+from typing import cast
+
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from wipe_station.orchestrator.engine import PhoneView
 from wipe_station.safe_text import visible
 from wipe_station.tui import presenter
+from wipe_station.tui.screens.help import HelpScreen, keys_of
+from wipe_station.tui.session import StationActions
 from wipe_station.tui.tables import selected_key
+
+# `f` steps through these: what needs a person, what is under way, what is done.
+STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("all", frozenset()),
+    (
+        "needs you",
+        frozenset({"confirm", "waiting", "blocked", "failed", "interrupted", "quarantined"}),
+    ),
+    ("under way", frozenset({"detected", "ready", "wiping", "rebooting", "verifying", "verified"})),
+    ("done", frozenset({"certified", "in_batch", "handed_over"})),
+)
+PLATFORM_FILTERS = ("all", "android", "ios")
+SORTS = (None, *presenter.COLUMNS)  # None: the order the phones were plugged in
+SCANNER_HELP = (
+    "A barcode scanner (or typing) of a serial or IMEI and Enter, anywhere on this screen, "
+    "selects that phone. Upper-case letters and digits start a scan; a serial that begins "
+    "with a lower-case letter: search with / instead."
+)
 
 
 class StationScreen(Screen[None]):
     # Short words and a compact footer, so every key shows at 80 columns.
     BINDINGS = [
         Binding("w", "wipe_selected", "Erase", tooltip="Erase the selected phone"),
-        Binding("a", "wipe_all", "Erase all", tooltip="Erase every ready phone"),
+        Binding("a", "wipe_all", "Erase all", tooltip="Erase every ready phone (asks first)"),
         Binding(
             "v", "screen_check", "Confirm screen", tooltip="Say what a reset phone's screen shows"
         ),
-        Binding("r", "recheck", "Re-check"),
+        Binding("r", "recheck", "Re-check", tooltip="Re-check a blocked or failed phone"),
         Binding("i", "imei", "IMEI", tooltip="Enter the IMEI of the selected phone"),
-        Binding("x", "quarantine", "Quarantine"),
+        Binding("x", "quarantine", "Quarantine", tooltip="Set the selected phone aside"),
         Binding("u", "release", "Release", tooltip="Release the selected phone from quarantine"),
-        Binding("c", "certificates", "Certificates"),
+        Binding("c", "certificates", "Certificates", tooltip="Certificates: list and print"),
         Binding("b", "batches", "Batches", tooltip="Recycling batches (logistics)"),
         Binding("o", "assign", "Assign", tooltip="Assign an unannounced phone to a customer"),
+        Binding("slash", "search", "Search", tooltip="Search model, serial, IMEI, certificate"),
+        Binding("f", "filter_state", "Filter", show=False, tooltip="Show: all, needs you, …"),
+        Binding("p", "filter_platform", "Platform", show=False, tooltip="Show: all, And, iOS"),
+        Binding("s", "sort", "Sort", show=False, tooltip="Sort by the next column"),
+        Binding("question_mark", "help", "Help", tooltip="This list of keys"),
         Binding("ctrl+o", "sign_out", "Sign out"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
@@ -37,6 +71,7 @@ class StationScreen(Screen[None]):
     CHANGES = frozenset(
         {"wipe_selected", "wipe_all", "screen_check", "recheck", "imei", "quarantine", "release"}
     )
+    REBUILD_DELAY_S = 0.5  # a burst of changes (64 phones plugged in) rebuilds the table once
 
     def __init__(
         self,
@@ -45,35 +80,56 @@ class StationScreen(Screen[None]):
         *,
         can_release: bool = False,
         logistics: bool = False,
+        actions: StationActions | None = None,
     ) -> None:
         super().__init__()
         self.banner = banner
         self.read_only = read_only
         self.can_release = can_release
         self.logistics = logistics  # batches and intake keys shown (the core checks the role)
+        self._actions = actions
         self._selected_quarantined = False  # the footer shows release rather than quarantine
         self._views: dict[str, PhoneView] = {}
         self._cells: dict[str, tuple[object, ...]] = {}  # what each row shows now
+        self._states: dict[str, str] = {}  # for the summary bar
         self._table_ready = False  # phones shown before the table has columns wait for it
+        self._widths = presenter.DEFAULT_WIDTHS
+        self.state_filter = 0
+        self.platform_filter = 0
+        self.search = ""
+        self.sort = 0
+        self.reverse = False
+        self._scan: list[str] = []  # what a scanner has typed since its last Enter
+        self._rebuild_timer: Timer | None = None
+
+    @property
+    def actions(self) -> StationActions:
+        return self._actions or cast(StationActions, self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
         # The banner names the operator, a name someone typed: text, not markup.
         yield Static(Content(visible(self.banner, 200)), id="banner")
+        yield Static("", id="summary")
+        yield Input(placeholder="search: model, serial, IMEI, certificate; Esc clears", id="search")
         with Vertical(id="main"):
             yield DataTable(id="phones", cursor_type="row", zebra_stripes=True)
             yield Static("Plug in a phone.", id="detail")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for name in presenter.COLUMNS:
-            table.add_column(name, key=name)
+        self.query_one("#search", Input).display = False
+        self._widths = presenter.column_widths(self.app.size.width)
         self._table_ready = True
-        for view in list(self._views.values()):
-            self.show(view)
-        table.focus()
+        self._rebuild()
+        self.query_one(DataTable).focus()
         self.set_interval(1.0, self._tick)
+
+    def on_resize(self, event: events.Resize) -> None:
+        widths = presenter.column_widths(event.size.width)
+        if widths != self._widths:
+            self._widths = widths
+            self._rebuild()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.read_only and action in self.CHANGES:
@@ -88,21 +144,86 @@ class StationScreen(Screen[None]):
             return not quarantined
         return True
 
+    # -- which rows, in which order -----------------------------------------------------------
+    def _visible(self, view: PhoneView) -> bool:
+        states = STATE_FILTERS[self.state_filter][1]
+        platform = PLATFORM_FILTERS[self.platform_filter]
+        return (
+            (not states or view.state in states)
+            and (platform == "all" or view.platform.value == platform)
+            and (not self.search or presenter.matches(view, self.search))
+        )
+
+    def shown_views(self) -> list[PhoneView]:
+        views = [v for v in self._views.values() if self._visible(v)]
+        column = SORTS[self.sort]
+        if column is not None:
+            views.sort(key=lambda v: presenter.sort_key(v, column), reverse=self.reverse)
+        elif self.reverse:
+            views.reverse()
+        return views
+
+    def _rebuild(self) -> None:
+        """Columns at the current widths, the rows the filters let through, in order."""
+        self._rebuild_timer = None
+        if not self._table_ready:
+            return
+        table = self.query_one(DataTable)
+        keep = selected_key(table)
+        table.clear(columns=True)
+        for name in presenter.COLUMNS:
+            table.add_column(self._header(name), key=name, width=self._widths[name])
+        self._cells.clear()
+        for view in self.shown_views():
+            cells = presenter.row(view, self._widths)
+            table.add_row(*cells, key=view.key)
+            self._cells[view.key] = cells
+        if keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+        self._show_summary()
+        view = self.selected()
+        self._show_detail(view)
+        self._refresh_keys(view)
+
+    def _header(self, name: str) -> str:
+        if SORTS[self.sort] == name:
+            return f"{name} {'↓' if self.reverse else '↑'}"
+        return name
+
+    def _rebuild_soon(self) -> None:
+        if self._rebuild_timer is None:
+            self._rebuild_timer = self.set_timer(self.REBUILD_DELAY_S, self._rebuild)
+
+    # -- phones changing ------------------------------------------------------------------------
     def show(self, view: PhoneView) -> None:
         self._views[view.key] = view
         if not self._table_ready:
             return
+        if self._states.get(view.key) != view.state:
+            self._states[view.key] = view.state
+            self._show_summary()
         table = self.query_one(DataTable)
-        cells = presenter.row(view)
-        if view.key in table.rows:
-            # Only what changed: with 64 busy phones, re-measuring every cell on every
-            # progress message is what would make key presses lag.
-            before = self._cells.get(view.key, ())
-            for i, (column, value) in enumerate(zip(presenter.COLUMNS, cells, strict=True)):
-                if i >= len(before) or before[i] != value:
-                    table.update_cell(view.key, column, value, update_width=True)
-        else:
-            table.add_row(*cells, key=view.key)
+        visible_now = self._visible(view)
+        if view.key not in table.rows:
+            if visible_now:
+                cells = presenter.row(view, self._widths)
+                table.add_row(*cells, key=view.key)
+                self._cells[view.key] = cells
+                if SORTS[self.sort] is not None or self.reverse:
+                    self._rebuild_soon()  # new rows arrive at the bottom: put it in its place
+            return
+        if not visible_now:
+            self._rebuild_soon()  # no longer what the filter shows
+            return
+        # Only what changed: with 64 busy phones, re-measuring every cell on every progress
+        # message is what would make key presses lag (the widths are fixed).
+        cells = presenter.row(view, self._widths)
+        before = self._cells.get(view.key, ())
+        for i, (column, value) in enumerate(zip(presenter.COLUMNS, cells, strict=True)):
+            if i >= len(before) or before[i] != value:
+                table.update_cell(view.key, column, value)
+                if column == SORTS[self.sort]:
+                    self._rebuild_soon()
         self._cells[view.key] = cells
         if self.selected() is view:
             self._show_detail(view)
@@ -110,10 +231,24 @@ class StationScreen(Screen[None]):
 
     def _tick(self) -> None:
         table = self.query_one(DataTable)
-        for key, view in self._views.items():
-            if view.state not in ("certified", "failed", "blocked", "interrupted", "quarantined"):
-                # The clock's text keeps its width ("m:ss"): no re-measuring needed.
-                table.update_cell(key, "Time", presenter.elapsed(view))
+        for key in list(table.rows):
+            view = self._views.get(str(key.value))
+            if view is not None:
+                table.update_cell(key, "Time", presenter.shown(presenter.elapsed(view)))
+
+    def _show_summary(self) -> None:
+        parts = [presenter.summary(list(self._views.values()))]
+        shown_filters = []
+        if self.state_filter:
+            shown_filters.append(f"showing {STATE_FILTERS[self.state_filter][0]} (f)")
+        if self.platform_filter:
+            name = {"android": "Android", "ios": "iOS"}[PLATFORM_FILTERS[self.platform_filter]]
+            shown_filters.append(f"{name} only (p)")
+        if self.search:
+            shown_filters.append(f"search “{visible(self.search, 40)}” (/)")
+        if shown_filters:
+            parts.append(Content.styled("   ▸ " + " · ".join(shown_filters), "bold"))
+        self.query_one("#summary", Static).update(Content("").join(parts))
 
     def selected(self) -> PhoneView | None:
         key = selected_key(self.query_one(DataTable))
@@ -121,9 +256,15 @@ class StationScreen(Screen[None]):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         view = self._views.get(str(event.row_key.value))
-        if view is not None:
-            self._show_detail(view)
+        self._show_detail(view)
         self._refresh_keys(view)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        # A click on a column's header sorts by it; a second click reverses.
+        index = SORTS.index(str(event.column_key.value))
+        self.reverse = not self.reverse if index == self.sort else False
+        self.sort = index
+        self._rebuild()
 
     def _refresh_keys(self, view: PhoneView | None) -> None:
         # The footer offers quarantine or release for the selected phone: redraw it when that
@@ -133,54 +274,149 @@ class StationScreen(Screen[None]):
             self._selected_quarantined = quarantined
             self.refresh_bindings()
 
-    def _show_detail(self, view: PhoneView) -> None:
-        self.query_one("#detail", Static).update(presenter.detail(view))
-
-    def action_wipe_selected(self) -> None:
-        view = self.selected()
+    def _show_detail(self, view: PhoneView | None) -> None:
+        pane = self.query_one("#detail", Static)
         if view is not None:
-            self.app.request_wipe([view.key])  # type: ignore[attr-defined]
+            pane.update(presenter.detail(view))
+        elif not self._views:
+            pane.update("Plug in a phone.")
+        else:
+            pane.update("No phone matches what is shown: f, p and / change it (Esc clears).")
+
+    # -- the scanner ----------------------------------------------------------------------------
+    def on_key(self, event: events.Key) -> None:
+        """Keys no widget took (the search field takes its own): a scan or a command key."""
+        ch = event.character
+        if event.key == "enter" and self._scan:
+            code, self._scan = "".join(self._scan), []
+            event.stop()
+            event.prevent_default()
+            self.jump_to(code)
+        elif event.key == "escape" and (self._scan or self.search or self._filtered()):
+            self._scan = []
+            self.clear_filters()
+            event.stop()
+        elif (
+            ch is not None
+            and len(ch) == 1
+            and ch.isprintable()
+            and not ch.isspace()
+            and (ch.isdigit() or ch.isupper() or bool(self._scan))
+        ):
+            # Command keys are lower-case letters: digits and capitals start a scan, and
+            # everything up to Enter belongs to it.
+            self._scan.append(ch)
+            event.stop()
+            event.prevent_default()
+
+    def _filtered(self) -> bool:
+        return bool(self.state_filter or self.platform_filter)
+
+    def jump_to(self, scanned: str) -> None:
+        found = next((v for v in self._views.values() if presenter.identifies(v, scanned)), None)
+        if found is None:
+            self.notify(
+                f"{visible(scanned, 40)} is not on this station.", severity="warning", markup=False
+            )
+            return
+        table = self.query_one(DataTable)
+        if found.key not in table.rows:
+            self.clear_filters()
+        table.move_cursor(row=table.get_row_index(found.key))
+        table.focus()
+
+    def clear_filters(self) -> None:
+        self.state_filter = self.platform_filter = 0
+        self.search = ""
+        field = self.query_one("#search", Input)
+        field.value = ""
+        field.display = False
+        self._rebuild()
+        self.query_one(DataTable).focus()
+
+    # -- sort, filter, search, help ---------------------------------------------------------------
+    def action_sort(self) -> None:
+        self.sort = (self.sort + 1) % len(SORTS)
+        self.reverse = False
+        self._rebuild()
+
+    def action_filter_state(self) -> None:
+        self.state_filter = (self.state_filter + 1) % len(STATE_FILTERS)
+        self._rebuild()
+
+    def action_filter_platform(self) -> None:
+        self.platform_filter = (self.platform_filter + 1) % len(PLATFORM_FILTERS)
+        self._rebuild()
+
+    def action_search(self) -> None:
+        field = self.query_one("#search", Input)
+        field.display = True
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.search = event.value.strip()
+            self._rebuild_soon()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.search = event.value.strip()
+            self._rebuild()
+            self.query_one(DataTable).focus()
+            if not self.search:
+                event.input.display = False
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen("Station: keys", keys_of(self), [SCANNER_HELP, *_MORE]))
+
+    # -- actions: the app does them (it holds the engine); the core checks the role ------------
+    def action_wipe_selected(self) -> None:
+        if view := self.selected():
+            self.actions.request_wipe([view.key])
 
     def action_screen_check(self) -> None:
-        view = self.selected()
-        if view is not None:
-            self.app.check_screen(view.key)  # type: ignore[attr-defined]
+        if view := self.selected():
+            self.actions.check_screen(view.key)
 
     def action_wipe_all(self) -> None:
-        self.app.request_wipe(None)  # type: ignore[attr-defined]
+        self.actions.request_wipe(None)
 
     def action_imei(self) -> None:
-        view = self.selected()
-        if view is not None:
-            self.app.enter_imei(view.key)  # type: ignore[attr-defined]
+        if view := self.selected():
+            self.actions.enter_imei(view.key)
 
     def action_recheck(self) -> None:
-        view = self.selected()
-        if view is not None:
-            self.app.recheck(view.key)  # type: ignore[attr-defined]
+        if view := self.selected():
+            self.actions.recheck(view.key)
 
     def action_quarantine(self) -> None:
-        view = self.selected()
-        if view is not None:
-            self.app.quarantine(view.key)  # type: ignore[attr-defined]
+        if view := self.selected():
+            self.actions.quarantine(view.key)
 
     def action_release(self) -> None:
-        view = self.selected()
-        if view is not None:
-            self.app.release_quarantine(view.key)  # type: ignore[attr-defined]
+        if view := self.selected():
+            self.actions.release_quarantine(view.key)
 
     def action_batches(self) -> None:
-        self.app.show_batches()  # type: ignore[attr-defined]
+        self.actions.show_batches()
 
     def action_assign(self) -> None:
         view = self.selected()
         if view is None or view.facts is None:
             self.notify("select an identified phone first", severity="warning")
             return
-        self.app.assign_customer(view.facts.serial)  # type: ignore[attr-defined]
+        self.actions.assign_customer(view.facts.serial)
 
     def action_certificates(self) -> None:
-        self.app.show_certificates()  # type: ignore[attr-defined]
+        self.actions.show_certificates()
 
     def action_sign_out(self) -> None:
-        self.app.sign_out("manual")  # type: ignore[attr-defined]
+        self.actions.sign_out("manual")
+
+
+_MORE = (
+    "f shows all phones, those that need you, those under way, or those done; p shows both "
+    "platforms, Android or iOS; s sorts by the next column (or click a header; again reverses); "
+    "Esc clears the search and filters.",
+    "Time is how long the phone has been in the state it shows.",
+)
