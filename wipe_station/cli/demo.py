@@ -114,7 +114,8 @@ def demo(
             )
         )
         if as_json:
-            click.echo(json.dumps(fleet_report(ctx, summary, views), indent=2, ensure_ascii=False))
+            # ASCII only: a phone's bidi or control characters arrive as \u escapes, not raw.
+            click.echo(json.dumps(fleet_report(ctx, summary, views), indent=2, ensure_ascii=True))
         else:
             click.echo(summary.line())
         return
