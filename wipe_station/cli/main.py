@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
-import traceback
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from wipe_station import __version__
+from wipe_station import __version__, crash_log
 from wipe_station.cli.runtime import Runtime
 from wipe_station.errors import StationError
 from wipe_station.safe_text import visible
@@ -110,36 +107,9 @@ def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str
 
 _runtime: Runtime | None = None  # for the handler below: where the station's home is
 
-# What must never reach a log even inside an exception's message: argon2 PIN hashes, PEM keys
-# and certificates (pair records hold them), and base64 blobs long enough to be key material.
-_SECRETS = (
-    re.compile(r"\$argon2[a-z]*\$[^\s'\"]*"),
-    re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.S),
-    re.compile(r"[A-Za-z0-9+/=]{64,}"),
-)
-
-
-def redact(text: str) -> str:
-    for pattern in _SECRETS:
-        text = pattern.sub("[redacted]", text)
-    return text
-
 
 def _record_unexpected(exc: BaseException) -> Path | None:
-    """Append the traceback (frames and message, never local variables, secrets redacted) to
-    the log in the station's home; None if there is nowhere to write it."""
-    from wipe_station.paths import log_file, station_home
-
-    try:
-        home = station_home(_runtime.home if _runtime is not None else None)
-        path = log_file(home)
-        detail = redact("".join(traceback.format_exception(exc)))
-        with path.open("a", encoding="utf-8") as out:
-            out.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} {sys.argv!r}\n")
-            out.write(detail)
-        return path
-    except Exception:  # the handler of last resort must not fail in its turn
-        return None
+    return crash_log.record(exc, _runtime.home if _runtime is not None else None)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from drivers.contract import ScreenSeen
-from wipe_station import batches, intake, printing, settings
+from wipe_station import batches, crash_log, intake, printing, settings
 from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
 from wipe_station.errors import IllegalTransition, StationError
@@ -558,6 +560,21 @@ class WipeStationApp(App[None]):
         session = self.session()
         if done and session is not None:
             report_print(session, printed, f"label {number}")
+
+    def _fatal_error(self) -> None:
+        # Textual's own report prints the traceback with its local variables, where a PIN typed
+        # at sign-in could sit. The operator gets one line; the detail goes to the private log.
+        exc = sys.exc_info()[1] or self._exception
+        where = crash_log.record(exc, self.ctx.home) if exc is not None else None
+        self.bell()
+        self._exit_renderables.append(
+            Text(
+                f"error: the station UI stopped on an unexpected failure "
+                f"({type(exc).__name__ if exc else 'unknown'}); "
+                + (f"details in {where}" if where else "the details could not be saved")
+            )
+        )
+        self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
         if self._fleet is not None:
