@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from wipe_station import batches
-from wipe_station.cli.runtime import Runtime, output_file, pass_runtime, write_file
+from wipe_station.cli.runtime import (
+    Runtime,
+    output_file,
+    pass_runtime,
+    print_option,
+    send_to_printer,
+    write_file,
+)
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
@@ -116,8 +123,9 @@ def list_(rt: Runtime, state: str | None) -> None:
 @batch.command("manifest", short_help="Write the hand-over manifest (.pdf, signed; or .csv).")
 @click.argument("code")
 @output_file(help="Manifest to write: .pdf (signature lines) or .csv.")
+@print_option
 @pass_runtime
-def manifest(rt: Runtime, code: str, output: Path) -> None:
+def manifest(rt: Runtime, code: str, output: Path, print_to: str | None) -> None:
     """Write the hand-over manifest as PDF (signature lines) or CSV, by the file's extension."""
     from certificates.manifest import SignedManifest, render_manifest
 
@@ -133,6 +141,7 @@ def manifest(rt: Runtime, code: str, output: Path) -> None:
         raise StationError(f"{output.name}: the manifest is written as .pdf or .csv")
     kind = "signed manifest" if isinstance(doc, SignedManifest) else "DRAFT manifest (open batch)"
     click.echo(f"wrote the {kind} of {m.batch_id} ({len(m.phones)} phones) to {output}")
+    send_to_printer(rt, output, print_to)
 
 
 @batch.command("release", short_help="Let a phone handed over before be erased and batched again.")

@@ -9,7 +9,15 @@ import click
 from sqlmodel import Session, col, select
 
 from wipe_station.certify import issued_between
-from wipe_station.cli.runtime import Runtime, iso_date, output_file, pass_runtime, write_file
+from wipe_station.cli.runtime import (
+    Runtime,
+    iso_date,
+    output_file,
+    pass_runtime,
+    print_option,
+    send_to_printer,
+    write_file,
+)
 from wipe_station.db.models import Certificate, Customer, Device
 from wipe_station.errors import IntegrityFailure, StationError
 from wipe_station.roles import Permission
@@ -88,8 +96,9 @@ def list_(rt: Runtime, customer: str | None, start: date | None, end: date | Non
 @certificate.command("export")
 @click.argument("number")
 @output_file(help="PDF to write (.pdf).")
+@print_option
 @pass_runtime
-def export(rt: Runtime, number: str, output: Path) -> None:
+def export(rt: Runtime, number: str, output: Path, print_to: str | None) -> None:
     """Write one certificate as a signed PDF."""
     from certificates.render import render_certificate
     from wipe_station.audit import log as audit
@@ -112,14 +121,21 @@ def export(rt: Runtime, number: str, output: Path) -> None:
             device_id=cert.device_id,
         )
     click.echo(f"wrote {output}")
+    send_to_printer(rt, output, print_to)
 
 
 @certificate.command("batch")
 @filters
 @output_file(help="Print file to write (.pdf, one page a certificate).")
+@print_option
 @pass_runtime
 def batch(
-    rt: Runtime, customer: str | None, start: date | None, end: date | None, output: Path
+    rt: Runtime,
+    customer: str | None,
+    start: date | None,
+    end: date | None,
+    output: Path,
+    print_to: str | None,
 ) -> None:
     """Write many certificates into one print file (one page each)."""
     from certificates.render import render_certificates
@@ -147,6 +163,7 @@ def batch(
             {"numbers": [c.number for c in rows]},
         )
     click.echo(f"wrote {len(rows)} certificates to {output}")
+    send_to_printer(rt, output, print_to)
 
 
 @certificate.command(

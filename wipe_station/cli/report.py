@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from wipe_station import reports
-from wipe_station.cli.runtime import Runtime, iso_date, output_file, pass_runtime, write_file
+from wipe_station.cli.runtime import (
+    Runtime,
+    iso_date,
+    output_file,
+    pass_runtime,
+    print_option,
+    send_to_printer,
+    write_file,
+)
 from wipe_station.errors import StationError
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
@@ -24,8 +32,11 @@ def report() -> None:
 @click.option("--from", "start", callback=iso_date, required=True, help="First day (YYYY-MM-DD).")
 @click.option("--to", "end", callback=iso_date, required=True, help="Last day (YYYY-MM-DD).")
 @output_file(help="File to write: .pdf or .csv.")
+@print_option
 @pass_runtime
-def customer(rt: Runtime, org: str, start: date, end: date, output: Path) -> None:
+def customer(
+    rt: Runtime, org: str, start: date, end: date, output: Path, print_to: str | None
+) -> None:
     """Write the report for customer ORG as .pdf or .csv."""
     op = rt.operator(Permission.REPORTS)
     rep = reports.customer_report(rt.station(), actor_of(op), org, start, end)
@@ -40,3 +51,4 @@ def customer(rt: Runtime, org: str, start: date, end: date, output: Path) -> Non
         raise StationError(f"{output.name}: the report is written as .pdf or .csv")
     total = sum(r.count for r in rep.by_outcome)
     click.echo(f"wrote the report for {rep.customer_org_number} ({total} phones) to {output}")
+    send_to_printer(rt, output, print_to)

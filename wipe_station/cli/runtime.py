@@ -171,3 +171,33 @@ def output_file(required: bool = True, help: str | None = None) -> Callable[[F],
 
 
 output_option = output_file()
+
+
+def print_option(f: F) -> F:
+    """``--print [PRINTER]``: also send the written PDF to CUPS (the A4 printer the settings
+    name, ``print.documents``, or PRINTER)."""
+    return click.option(
+        "--print",
+        "print_to",
+        is_flag=False,
+        flag_value="",
+        default=None,
+        metavar="[PRINTER]",
+        help="Also print the PDF through CUPS: on PRINTER, or on the print.documents printer.",
+    )(f)
+
+
+def send_to_printer(rt: Runtime, path: Path, print_to: str | None) -> None:
+    """After ``write_file``: print ``path`` when --print was given. A job that does not reach the
+    printer is said in one line (the PDF stays written) and the command exits 1."""
+    if print_to is None:
+        return
+    from wipe_station import printing
+
+    if path.suffix.lower() != ".pdf":
+        raise StationError(f"{visible(path.name)}: only a .pdf is printed")
+    done = printing.print_file(rt.station(), path, "documents", print_to or None)
+    if not done.ok:
+        click.echo(f"error: {done.describe()}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(done.describe())

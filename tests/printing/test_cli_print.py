@@ -1,0 +1,53 @@
+"""`--print [PRINTER]` on the commands that write PDFs: the written file also goes to CUPS; a
+job that cannot reach the printer is one line, exit 1, and the PDF stays written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wipe_station.cli.main import main
+
+from .cups import pdf_text, printed_file
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(done.value.code or 0), out, err
+
+
+def test_certificate_export_prints_through_cups(
+    home: Path,
+    tmp_path: Path,
+    queue: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "p.yaml").write_text("extends: pixel-8-clean\n", encoding="utf-8")
+    code, out, _ = _cli(capsys, "demo", "--headless", "--fleet", str(tmp_path / "p.yaml"), "--json")
+    assert code == 0
+    (phone,) = json.loads(out)["phones"]
+    number = phone["certificate"]
+    monkeypatch.setenv("WIPE_STATION_PIN", "1234")
+    pdf = tmp_path / "cert.pdf"
+    code, out, err = _cli(
+        capsys, "--operator", "demo-admin", "certificate", "export", number, "-o", str(pdf),
+        "--print", queue,
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"sent to {queue} (job {queue}-" in out
+    job = out.split("(job ", 1)[1].split(")", 1)[0]
+    assert number in pdf_text(printed_file(job))
+
+    again = tmp_path / "again.pdf"
+    code, out, err = _cli(
+        capsys, "--operator", "demo-admin", "certificate", "export", number, "-o", str(again),
+        "--print", "NO-SUCH-PRINTER",
+    )  # fmt: skip
+    assert code == 1
+    assert err.startswith("error: not printed: ") and "NO-SUCH-PRINTER" in err
+    assert again.read_bytes().startswith(b"%PDF")  # written all the same
