@@ -225,8 +225,19 @@ def remove_phone(
         if item is None:
             raise StationError(f"{dev.serial} is not in batch {batch.code}")
         s.delete(item)
-        extra = {"removed_from": batch.code} | ({"reason": reason} if reason else {})
-        transition(s, ctx.identity, actor, dev, S.CERTIFIED, extra=extra)
+        transition(s, ctx.identity, actor, dev, S.CERTIFIED, extra={"removed_from": batch.code})
+        if reason:
+            # Typed text may name a person: the chain keeps a commitment, retention the value.
+            audit.append(
+                s,
+                ctx.identity,
+                actor,
+                "batch.phone_removed",
+                {"batch": batch.code},
+                device_id=dev.id,
+                personal={"reason": reason},
+                owner=dev.customer_id,
+            )
         return dev
 
 
