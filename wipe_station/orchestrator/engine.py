@@ -44,6 +44,7 @@ class PhoneView:
     reason: str = ""
     # False when no return list announced the phone and nobody assigned it to a customer.
     announced: bool | None = None
+    customer: str | None = None  # the customer's name, once the phone is matched to one
     started: float = field(default_factory=time.monotonic)
     log: list[str] = field(default_factory=list)
     # (check, passed) of the evidence written so far, for the detail pane; the records hold it all.
@@ -171,6 +172,10 @@ class Engine:
                 )
                 view.device_id, view.state = dev.id, dev.state
                 view.announced = dev.intake_line_id is not None or dev.customer_id is not None
+                if dev.customer_id is not None:
+                    view.customer = await asyncio.to_thread(
+                        records.customer_name, self.ctx, dev.customer_id
+                    )
                 if dev.state != S.DETECTED.value:
                     # Certified, in a batch, handed over or quarantined: plugged in again, it
                     # is shown as it is and never erased a second time by accident.

@@ -17,7 +17,7 @@ from wipe_station.audit import log as audit
 from wipe_station.certify import held_for_supervisor
 from wipe_station.context import StationContext
 from wipe_station.db.lengths import clip
-from wipe_station.db.models import Device, Evidence, WipeJob
+from wipe_station.db.models import Customer, Device, Evidence, WipeJob
 from wipe_station.errors import StationError
 from wipe_station.lifecycle import IN_FLIGHT, DeviceState, check, transition
 from wipe_station.timeutil import utcnow
@@ -356,3 +356,9 @@ def abandon_job(
             return S(dev.state)  # e.g. already certified: nothing to undo
         transition(s, ctx.identity, actor, dev, target, reason=reason[:300])
         return target
+
+
+def customer_name(ctx: StationContext, customer_id: int) -> str | None:
+    with ctx.session() as s:
+        customer = s.get(Customer, customer_id)
+        return customer.name if customer is not None else None

@@ -194,9 +194,15 @@ def summary(views: list[PhoneView]) -> Content:
 
 
 def matches(view: PhoneView, needle: str) -> bool:
-    """The search: any of port, model, serial, IMEIs, certificate, state word (any case)."""
+    """The search: any of port, model, serial, IMEIs, certificate, state word, customer."""
     facts = view.facts
-    hay = [view.key, look(view.state).word, view.certificate or "", view.progress]
+    hay = [
+        view.key,
+        look(view.state).word,
+        view.certificate or "",
+        view.progress,
+        view.customer or "",
+    ]
     if facts is not None:
         hay += [facts.manufacturer, facts.model, facts.serial, *facts.imeis]
     needle = needle.casefold()

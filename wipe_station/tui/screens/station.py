@@ -62,6 +62,7 @@ class StationScreen(Screen[None]):
         Binding("slash", "search", "Search", tooltip="Search model, serial, IMEI, certificate"),
         Binding("f", "filter_state", "Filter", show=False, tooltip="Show: all, needs you, …"),
         Binding("p", "filter_platform", "Platform", show=False, tooltip="Show: all, And, iOS"),
+        Binding("k", "filter_customer", "Customer", show=False, tooltip="Show one customer's"),
         Binding("s", "sort", "Sort", show=False, tooltip="Sort by the next column"),
         Binding("question_mark", "help", "Help", tooltip="This list of keys"),
         Binding("ctrl+o", "sign_out", "Sign out"),
@@ -96,6 +97,7 @@ class StationScreen(Screen[None]):
         self._widths = presenter.DEFAULT_WIDTHS
         self.state_filter = 0
         self.platform_filter = 0
+        self.customer_filter: str | None = None  # a customer's name, or NO_CUSTOMER
         self.search = ""
         self.sort = 0
         self.reverse = False
@@ -151,6 +153,10 @@ class StationScreen(Screen[None]):
         return (
             (not states or view.state in states)
             and (platform == "all" or view.platform.value == platform)
+            and (
+                self.customer_filter is None
+                or (view.customer or NO_CUSTOMER) == self.customer_filter
+            )
             and (not self.search or presenter.matches(view, self.search))
         )
 
@@ -244,6 +250,8 @@ class StationScreen(Screen[None]):
         if self.platform_filter:
             name = {"android": "Android", "ios": "iOS"}[PLATFORM_FILTERS[self.platform_filter]]
             shown_filters.append(f"{name} only (p)")
+        if self.customer_filter is not None:
+            shown_filters.append(f"{visible(self.customer_filter, 40)} only (k)")
         if self.search:
             shown_filters.append(f"search “{visible(self.search, 40)}” (/)")
         if shown_filters:
@@ -310,7 +318,7 @@ class StationScreen(Screen[None]):
             event.prevent_default()
 
     def _filtered(self) -> bool:
-        return bool(self.state_filter or self.platform_filter)
+        return bool(self.state_filter or self.platform_filter or self.customer_filter)
 
     def jump_to(self, scanned: str) -> None:
         found = next((v for v in self._views.values() if presenter.identifies(v, scanned)), None)
@@ -327,6 +335,7 @@ class StationScreen(Screen[None]):
 
     def clear_filters(self) -> None:
         self.state_filter = self.platform_filter = 0
+        self.customer_filter = None
         self.search = ""
         field = self.query_one("#search", Input)
         field.value = ""
@@ -346,6 +355,14 @@ class StationScreen(Screen[None]):
 
     def action_filter_platform(self) -> None:
         self.platform_filter = (self.platform_filter + 1) % len(PLATFORM_FILTERS)
+        self._rebuild()
+
+    def action_filter_customer(self) -> None:
+        """Each customer on the bench in turn (and the phones nobody has claimed), then all."""
+        names = sorted({v.customer or NO_CUSTOMER for v in self._views.values()})
+        choices: list[str | None] = [None, *names]
+        at = choices.index(self.customer_filter) if self.customer_filter in choices else 0
+        self.customer_filter = choices[(at + 1) % len(choices)]
         self._rebuild()
 
     def action_search(self) -> None:
@@ -414,9 +431,11 @@ class StationScreen(Screen[None]):
         self.actions.sign_out("manual")
 
 
+NO_CUSTOMER = "no customer"
 _MORE = (
     "f shows all phones, those that need you, those under way, or those done; p shows both "
-    "platforms, Android or iOS; s sorts by the next column (or click a header; again reverses); "
+    "platforms, Android or iOS; k one customer's phones at a time; s sorts by the next column "
+    "(or click a header; again reverses); "
     "Esc clears the search and filters.",
     "Time is how long the phone has been in the state it shows.",
 )
