@@ -444,7 +444,38 @@ class WipeStationApp(App[None]):
             return
         op = self.operator
         assert op is not None
-        self.run_worker(self._release(view, op), group="quarantine")
+        self.run_worker(self._ask_release(view, op), group="quarantine")
+
+    async def _ask_release(self, view: PhoneView, op: Operator) -> None:
+        """A phone that left the depot once needs the admin's reason to leave again."""
+        assert view.device_id is not None
+        done, went = await self._in_thread(records.left_before, self.ctx, view.device_id)
+        if not done:
+            return
+        if went is None:
+            await self._release(view, op)
+            return
+
+        def given(reason: str | None) -> None:
+            if reason:
+                self.run_worker(self._release_left(view, op, reason), group="quarantine")
+
+        self.push_screen(
+            TextPrompt(
+                f"Release {self._phone_name(view)}",
+                f"This phone was handed over in {went}. Why may it be erased and leave again?",
+                "reason (required; audited)",
+            ),
+            given,
+        )
+
+    async def _release_left(self, view: PhoneView, op: Operator, reason: str) -> None:
+        assert view.device_id is not None
+        done, _ = await self._in_thread(
+            records.release_left_before, self.ctx, actor_of(op), view.device_id, reason
+        )
+        if done:
+            self._released(view)
 
     async def _release(self, view: PhoneView, op: Operator) -> None:
         assert view.device_id is not None
@@ -456,8 +487,10 @@ class WipeStationApp(App[None]):
             DeviceState.DETECTED,
             "released from quarantine",
         )
-        if not done:
-            return
+        if done:
+            self._released(view)
+
+    def _released(self, view: PhoneView) -> None:
         # A phone that was waiting for the go-ahead waits again; any other may be re-checked.
         waiting = view.key in self.approvals.ready()
         view.state = "ready" if waiting else DeviceState.DETECTED.value

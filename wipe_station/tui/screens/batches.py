@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from wipe_station import batches, printing
 from wipe_station.batches import BatchPhone, BatchSummary
@@ -32,6 +32,7 @@ from wipe_station.tui.screens.help import HelpScreen, keys_of
 from wipe_station.tui.screens.prompt import TextPrompt
 from wipe_station.tui.session import UiSession, report_print
 from wipe_station.tui.tables import selected_key
+from wipe_station.tui.widgets.header import StationHeader
 
 COLUMNS = ("Batch", "State", "Phones", "Recycler")
 PHONE_COLUMNS = ("Certificate", "Model", "Serial", "IMEI")
@@ -63,7 +64,7 @@ class BatchesScreen(Screen[None]):
         self.failed: Printed | None = None  # the last job that did not reach its printer
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield StationHeader()
         yield Static(
             "Scan certified phones (serial or IMEI) into the selected batch.",
             id="banner",

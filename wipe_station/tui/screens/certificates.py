@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from wipe_station import printing
 from wipe_station.printing import IssuedCertificate, Printed
@@ -21,6 +21,7 @@ from wipe_station.tui.presenter import fit, shown
 from wipe_station.tui.screens.help import HelpScreen, keys_of
 from wipe_station.tui.session import UiSession, report_print
 from wipe_station.tui.tables import selected_key
+from wipe_station.tui.widgets.header import StationHeader
 
 COLUMNS = ("Number", "Model", "Serial", "Issued (UTC)")
 
@@ -51,7 +52,7 @@ class CertificatesScreen(Screen[None]):
         self.failed: Printed | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield StationHeader()
         count = len(self.rows)
         yield Static(
             Content(

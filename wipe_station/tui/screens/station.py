@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from wipe_station.orchestrator.engine import PhoneView
 from wipe_station.safe_text import visible
@@ -24,6 +24,7 @@ from wipe_station.tui import presenter
 from wipe_station.tui.screens.help import HelpScreen, keys_of
 from wipe_station.tui.session import StationActions
 from wipe_station.tui.tables import selected_key
+from wipe_station.tui.widgets.header import StationHeader
 
 # `f` steps through these: what needs a person, what is under way, what is done.
 STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -62,7 +63,7 @@ class StationScreen(Screen[None]):
         Binding("slash", "search", "Search", tooltip="Search model, serial, IMEI, certificate"),
         Binding("f", "filter_state", "Filter", show=False, tooltip="Show: all, needs you, …"),
         Binding("p", "filter_platform", "Platform", show=False, tooltip="Show: all, And, iOS"),
-        Binding("k", "filter_customer", "Customer", show=False, tooltip="Show one customer's"),
+        Binding("k", "filter_customer", "Customer", show=False, tooltip="One customer's phones"),
         Binding("s", "sort", "Sort", show=False, tooltip="Sort by the next column"),
         Binding("question_mark", "help", "Help", tooltip="This list of keys"),
         Binding("ctrl+o", "sign_out", "Sign out"),
@@ -109,7 +110,7 @@ class StationScreen(Screen[None]):
         return self._actions or cast(StationActions, self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield StationHeader()
         # The banner names the operator, a name someone typed: text, not markup.
         yield Static(Content(visible(self.banner, 200)), id="banner")
         yield Static("", id="summary")
