@@ -362,3 +362,14 @@ def customer_name(ctx: StationContext, customer_id: int) -> str | None:
     with ctx.session() as s:
         customer = s.get(Customer, customer_id)
         return customer.name if customer is not None else None
+
+
+def left_before(ctx: StationContext, device_id: int) -> str | None:
+    """ "RB-… on 2026-…" when another record of this phone was handed over already."""
+    with ctx.session() as s:
+        dev = s.get(Device, device_id)
+        assert dev is not None
+        if batches.released_to_leave_again(s, dev):
+            return None
+        found = batches.handed_over_before(s, dev)
+        return None if found is None else f"{found[0]} on {found[1].date().isoformat()}"
