@@ -51,3 +51,34 @@ def test_certificate_export_prints_through_cups(
     assert code == 1
     assert err.startswith("error: not printed: ") and "NO-SUCH-PRINTER" in err
     assert again.read_bytes().startswith(b"%PDF")  # written all the same
+
+
+def test_certificate_labels_go_to_the_label_printer(
+    home: Path,
+    tmp_path: Path,
+    queue: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "p.yaml").write_text("extends: samsung-s23-clean\n", encoding="utf-8")
+    code, out, _ = _cli(capsys, "demo", "--headless", "--fleet", str(tmp_path / "p.yaml"), "--json")
+    (phone,) = json.loads(out)["phones"]
+    number = phone["certificate"]
+    monkeypatch.setenv("WIPE_STATION_PIN", "1234")
+    code, _, err = _cli(
+        capsys, "--operator", "demo-admin", "settings", "set", "print.labels", queue
+    )
+    assert code == 0, err
+    copy = tmp_path / "labels.pdf"
+    code, out, err = _cli(
+        capsys, "--operator", "demo-admin", "certificate", "labels", number, "-o", str(copy),
+        "--print",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "wrote 1 labels to " in out and f"sent to {queue} (job " in out
+    job = out.split("(job ", 1)[1].split(")", 1)[0]
+    printed = pdf_text(printed_file(job))
+    assert number in printed and phone["serial"] in printed
+    assert number in pdf_text(copy)
+    code, _, err = _cli(capsys, "--operator", "demo-admin", "certificate", "labels")
+    assert code != 0 and "name certificate numbers or --batch" in err

@@ -167,6 +167,49 @@ def batch(
 
 
 @certificate.command(
+    "labels", short_help="Write (and print) phone labels: certificate number, model, serial, QR."
+)
+@click.argument("numbers", nargs=-1)
+@click.option("--batch", "batch_code", help="Label every phone in this recycling batch.")
+@output_file(required=False, help="Labels to write (.pdf, one label a page).")
+@click.option(
+    "--print",
+    "print_to",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[PRINTER]",
+    help="Also print them through CUPS: on PRINTER, or on the print.labels printer.",
+)
+@pass_runtime
+def labels(
+    rt: Runtime,
+    numbers: tuple[str, ...],
+    batch_code: str | None,
+    output: Path | None,
+    print_to: str | None,
+) -> None:
+    """Labels for certified phones (size: setting print.label_size), by certificate NUMBERS or
+    --batch. The PDF is kept in the station's print folder; -o writes a copy."""
+    from wipe_station import batches, printing
+    from wipe_station.operators import actor_of
+
+    op = rt.operator(Permission.PRINT_CERTIFICATES)
+    ctx = rt.station()
+    chosen = list(numbers)
+    if batch_code:
+        chosen += [p.certificate for p in batches.batch_phones(ctx, batch_code)]
+    if not chosen:
+        raise StationError("name certificate numbers or --batch CODE")
+    path = printing.write_labels(ctx, actor_of(op), chosen, batch_code or f"{chosen[0]}-labels")
+    click.echo(f"wrote {len(chosen)} labels to {path}")
+    if output is not None:
+        write_file(output, path.read_bytes())
+        click.echo(f"wrote {output}")
+    send_to_printer(rt, path, print_to, "labels")
+
+
+@certificate.command(
     "release", short_help="Certify a held attested erasure (erasure.attested = hold)."
 )
 @click.argument("serial")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -187,7 +187,12 @@ def print_option(f: F) -> F:
     )(f)
 
 
-def send_to_printer(rt: Runtime, path: Path, print_to: str | None) -> None:
+def send_to_printer(
+    rt: Runtime,
+    path: Path,
+    print_to: str | None,
+    kind: Literal["documents", "labels"] = "documents",
+) -> None:
     """After ``write_file``: print ``path`` when --print was given. A job that does not reach the
     printer is said in one line (the PDF stays written) and the command exits 1."""
     if print_to is None:
@@ -196,7 +201,7 @@ def send_to_printer(rt: Runtime, path: Path, print_to: str | None) -> None:
 
     if path.suffix.lower() != ".pdf":
         raise StationError(f"{visible(path.name)}: only a .pdf is printed")
-    done = printing.print_file(rt.station(), path, "documents", print_to or None)
+    done = printing.print_file(rt.station(), path, kind, print_to or None)
     if not done.ok:
         click.echo(f"error: {done.describe()}", err=True)
         raise click.exceptions.Exit(1)
