@@ -37,9 +37,9 @@ ANDROID_MIX = [
     "samsung-s23-clean",
     "moto-g54-clean",
     "pixel-7-frp",
-    "samsung-s23-clean",
-    "moto-g54-sim",
     "pixel-7-locked",  # a PIN nobody knows: guided recovery, the technician confirms the screen
+    "moto-g54-sim",
+    "samsung-s23-clean",
     "samsung-s23-liar",
 ]
 IOS_MIX = [
