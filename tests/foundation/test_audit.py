@@ -125,7 +125,8 @@ def test_personal_values_are_committed_not_chained(station: StationContext) -> N
             personal={"employee_phone": "+47 912 34 567"},
         )
         payload = json.loads(ev.payload)
-    assert "912" not in ev.payload
+    # The whole number, in the forms it could take: three digits alone may turn up in a hash.
+    assert "912 34 567" not in ev.payload and "91234567" not in ev.payload
     with station.session() as s:
         row = s.exec(select(AuditPersonal)).one()
         assert row.salt is not None and row.value is not None
