@@ -9,7 +9,6 @@ it again and compare; an unsigned one is a DRAFT on every page.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 from collections import Counter
@@ -27,7 +26,7 @@ from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 from certificates.clock import local_and_utc
 from certificates.labels import L
 from certificates.payload import OPTIONAL, PayloadError, _build, _to_jsonable
-from certificates.signing import SignatureInvalid
+from certificates.signing import SignatureInvalid, read_envelope
 from certificates.style import BOLD, INK, MUTED, REGULAR, RULE, WARN
 from certificates.tables import (
     BODY_SIZE,
@@ -144,19 +143,8 @@ def sign_manifest(manifest: RecyclingManifest, key: Ed25519PrivateKey) -> Signed
 
 def parse_manifest_envelope(data: bytes) -> SignedManifest:
     """Read an embedded manifest envelope back; raises PayloadError on anything malformed."""
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError("the embedded manifest is not JSON") from exc
-    if not isinstance(doc, dict) or doc.get("format") != MANIFEST_ENVELOPE:
-        raise PayloadError("the embedded file is not a Wipe Station manifest")
-    if doc.get("algorithm") != "Ed25519":
-        raise PayloadError(f"unsupported signature algorithm {doc.get('algorithm')!r}")
-    try:
-        signature = base64.b64decode(str(doc.get("signature", "")), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise PayloadError("the signature is not base64") from exc
-    return SignedManifest(RecyclingManifest.from_dict(doc.get("payload")), signature)
+    payload, signature = read_envelope(data, MANIFEST_ENVELOPE, "manifest")
+    return SignedManifest(RecyclingManifest.from_dict(payload), signature)
 
 
 def _header(nb_en: tuple[str, str]) -> str:

@@ -94,18 +94,25 @@ def verify_signature(cert: SignedCertificate, public_key_pem: bytes) -> None:
     cert.verify(load_public_key(public_key_pem))
 
 
-def parse_envelope(data: bytes) -> SignedCertificate:
-    """Read an embedded envelope back; raises PayloadError on anything malformed."""
+def read_envelope(data: bytes, fmt: str, what: str) -> tuple[Any, bytes]:
+    """The payload (still JSON data) and signature of an embedded envelope of format ``fmt``
+    (``what``: "certificate" or "manifest", for the messages); PayloadError when malformed."""
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError("the embedded certificate is not JSON") from exc
-    if not isinstance(doc, dict) or doc.get("format") != ENVELOPE_FORMAT:
-        raise PayloadError("the embedded file is not a Wipe Station certificate")
+        raise PayloadError(f"the embedded {what} is not JSON") from exc
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise PayloadError(f"the embedded file is not a Wipe Station {what}")
     if doc.get("algorithm") != "Ed25519":
         raise PayloadError(f"unsupported signature algorithm {doc.get('algorithm')!r}")
     try:
         signature = base64.b64decode(str(doc.get("signature", "")), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise PayloadError("the signature is not base64") from exc
-    return SignedCertificate(CertificatePayload.from_dict(doc.get("payload")), signature)
+    return doc.get("payload"), signature
+
+
+def parse_envelope(data: bytes) -> SignedCertificate:
+    """Read an embedded envelope back; raises PayloadError on anything malformed."""
+    payload, signature = read_envelope(data, ENVELOPE_FORMAT, "certificate")
+    return SignedCertificate(CertificatePayload.from_dict(payload), signature)

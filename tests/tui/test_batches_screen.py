@@ -149,3 +149,35 @@ async def test_a_technician_may_not_open_batches(home: Path, sqlite_url: str) ->
 
 def _log(screen: BatchesScreen) -> str:
     return "\n".join(line.plain for line in screen.scans)
+
+
+async def test_batch_certificates_and_labels_are_written_for_printing(
+    home: Path, sqlite_url: str
+) -> None:
+    ctx = _station(home, sqlite_url)
+    app = WipeStationApp(ctx, demo_phones=1, operator_hint="lena")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "1357")
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, BatchesScreen))
+        screen = app.screen
+        assert isinstance(screen, BatchesScreen)
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        await pilot.press(*"Miljoretur AS", "enter")
+        await until(pilot, lambda: app.screen is screen and bool(screen.batches))
+        code = screen.batches[0].code
+        await pilot.press("f6")
+        await until(pilot, lambda: len(screen.phones) == 2)
+        folder = print_dir(ctx.home)
+        await pilot.press("f8")
+        await until(pilot, lambda: (folder / f"{code}-certificates.pdf").exists())
+        await pilot.press("f9")
+        await until(pilot, lambda: (folder / f"{code}-labels.pdf").exists())
+    assert (folder / f"{code}-labels.pdf").read_bytes().startswith(b"%PDF")
+    printed = [p for _, p in events(ctx, "certificate.printed")]
+    certificates = [p for p in printed if not p.get("labels")]
+    labels = [p for p in printed if p.get("labels")]
+    assert len(certificates) == len(labels) == 1
+    assert len(certificates[0]["numbers"]) == len(labels[0]["numbers"]) == 2
+    ctx.engine.dispose()

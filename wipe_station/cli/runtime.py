@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,6 +20,9 @@ from wipe_station.operators import authorize, sign_in
 from wipe_station.paths import home_path
 from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
+
+if TYPE_CHECKING:
+    from wipe_station import printing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -191,7 +194,7 @@ def send_to_printer(
     rt: Runtime,
     path: Path,
     print_to: str | None,
-    kind: Literal["documents", "labels"] = "documents",
+    kind: printing.Kind = "documents",
 ) -> None:
     """After ``write_file``: print ``path`` when --print was given. A job that does not reach the
     printer is said in one line (the PDF stays written) and the command exits 1."""

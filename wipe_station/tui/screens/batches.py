@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from textual import work
 from textual.app import ComposeResult
@@ -369,22 +369,13 @@ class BatchesScreen(Screen[None]):
             self._print(job, f"manifest of {code}")
 
     def action_certificates(self) -> None:
-        code = self.selected()
-        if code is None or not self.session.allowed(Permission.PRINT_CERTIFICATES):
-            return
-        ctx, actor, numbers = (
-            self.session.ctx,
-            self.session.actor,
-            [p.certificate for p in self.phones],
-        )
-
-        def job() -> Printed:
-            path = printing.write_certificates(ctx, actor, numbers, f"{code}-certificates")
-            return printing.print_file(ctx, path, "documents")
-
-        self._print(job, f"certificates of {code}")
+        self._print_batch_documents("certificates")
 
     def action_labels(self) -> None:
+        self._print_batch_documents("labels")
+
+    def _print_batch_documents(self, what: Literal["certificates", "labels"]) -> None:
+        """The batch's certificates (A4 printer) or its phone labels (label printer)."""
         code = self.selected()
         if code is None or not self.session.allowed(Permission.PRINT_CERTIFICATES):
             return
@@ -393,12 +384,14 @@ class BatchesScreen(Screen[None]):
             self.session.actor,
             [p.certificate for p in self.phones],
         )
+        write = printing.write_certificates if what == "certificates" else printing.write_labels
+        kind: printing.Kind = "documents" if what == "certificates" else "labels"
 
         def job() -> Printed:
-            path = printing.write_labels(ctx, actor, numbers, f"{code}-labels")
-            return printing.print_file(ctx, path, "labels")
+            path = write(ctx, actor, numbers, f"{code}-{what}")
+            return printing.print_file(ctx, path, kind)
 
-        self._print(job, f"labels of {code}")
+        self._print(job, f"{what} of {code}")
 
     def action_print_again(self) -> None:
         if self.failed is not None:
