@@ -24,8 +24,10 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 
 from certificates.clock import local_and_utc
+from certificates.embed import attach_to_pdf
 from certificates.labels import L
 from certificates.payload import OPTIONAL, PayloadError, _build, _to_jsonable
+from certificates.qr import ENCODERS, Encoder, draw_qr
 from certificates.signing import SignatureInvalid, read_envelope
 from certificates.style import BOLD, INK, MUTED, REGULAR, RULE, WARN
 from certificates.tables import (
@@ -276,9 +278,12 @@ def _when(text: str, zone: str) -> str:
     return local_and_utc(text, zone) if "T" in text else text
 
 
-def render_manifest(document: RecyclingManifest | SignedManifest) -> bytes:
+def render_manifest(
+    document: RecyclingManifest | SignedManifest, qr: Encoder = ENCODERS[0]
+) -> bytes:
     """Draw the manifest. A ``SignedManifest`` gets its QR code on every page and its signed
-    payload embedded; a bare ``RecyclingManifest`` is marked DRAFT on every page."""
+    payload embedded; a bare ``RecyclingManifest`` is marked DRAFT on every page. ``qr`` lets
+    the verifier draw the QR codes as an earlier station version did."""
     signed = document if isinstance(document, SignedManifest) else None
     manifest = signed.manifest if signed else document
     assert isinstance(manifest, RecyclingManifest)
@@ -337,9 +342,7 @@ def render_manifest(document: RecyclingManifest | SignedManifest) -> bytes:
         if signed:
             c.drawString(MARGIN, top - 34, L["m_verify_hint"][0])
             c.drawString(MARGIN, top - 43, L["m_verify_hint"][1])
-            from certificates.render import _draw_qr
-
-            _draw_qr(c, signed.qr_text(), PAGE_W - MARGIN - QR_SIZE, top - QR_SIZE, QR_SIZE)
+            draw_qr(c, signed.qr_text(), PAGE_W - MARGIN - QR_SIZE, top - QR_SIZE, QR_SIZE, qr)
             return
         # Unsigned: a band on top and a large mark across the page, on every page.
         c.setFillColor(WARN)
@@ -368,9 +371,7 @@ def render_manifest(document: RecyclingManifest | SignedManifest) -> bytes:
     )
     if signed is None:
         return pdf
-    from certificates.render import _attach
-
-    return _attach(pdf, [(manifest_attachment_name(manifest.batch_id), signed.envelope())])
+    return attach_to_pdf(pdf, [(manifest_attachment_name(manifest.batch_id), signed.envelope())])
 
 
 def manifest_attachment_name(batch_id: str) -> str:

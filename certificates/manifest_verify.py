@@ -144,9 +144,12 @@ def _compare(pdf: bytes, pages: list[PageObject], signed: SignedManifest, check_
                 f"page {index} shows {batch}, but its QR code belongs to "
                 f"{other[0] if other else 'something else'}"
             )
-    for index, (page, want) in enumerate(zip(pages, expected, strict=True), start=1):
-        if pagecheck.fingerprint(page) != pagecheck.fingerprint(want):
-            raise PageMismatch(
-                f"page {index} ({batch}) is not the page its signed manifest draws: its text "
-                "agrees, but drawing, fonts, annotations or page boxes differ"
-            )
+    mismatch = pagecheck.drawing_mismatch(
+        pages,
+        expected,
+        lambda encoder: render_manifest(signed, qr=encoder),
+        lambda _index: batch,
+        "its signed manifest",
+    )
+    if mismatch:
+        raise PageMismatch(mismatch)

@@ -14,10 +14,11 @@ import io
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pypdf import PageObject
+from pypdf import PageObject, PdfReader
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -26,6 +27,8 @@ from pypdf.generic import (
     PdfObject,
     StreamObject,
 )
+
+from certificates.qr import ENCODERS, Encoder
 
 _Seen = set[tuple[int, int, int]]
 QR_DPI = 150  # a certificate's QR module is ~2 pt: 4 pixels at this resolution
@@ -97,6 +100,54 @@ def fingerprint(page: PageObject) -> str:
     seen: _Seen = set()
     _feed(h, page, seen, top=True)
     return h.hexdigest()
+
+
+def drawing_mismatch(
+    pages: list[PageObject],
+    expected: list[PageObject],
+    redraw: Callable[[Encoder], bytes],
+    where: Callable[[int], str],
+    document: str,
+) -> str | None:
+    """Why the file is not what ``document`` ("its signed certificate") draws, or None; see
+    ``first_foreign_page``. ``where`` names a page's document ("WS-OSL01-2026-000042")."""
+    index = first_foreign_page(pages, expected, redraw)
+    if index is None:
+        return None
+    return (
+        f"page {index} ({where(index)}) is not the page {document} draws: its text agrees, "
+        "but drawing, fonts, annotations or page boxes differ"
+    )
+
+
+def first_foreign_page(
+    pages: list[PageObject],
+    expected: list[PageObject],
+    redraw: Callable[[Encoder], bytes],
+) -> int | None:
+    """The number of the first page that is not the page the signed document draws, or None.
+
+    ``expected`` is the document as this version draws it; a file drawn by an earlier version
+    differs only in its QR squares, so when it does not match, ``redraw`` draws the document
+    with each earlier QR encoder in turn. A file matches when every page matches one drawing.
+    """
+    shown = [fingerprint(p) for p in pages]
+    first: int | None = None
+    for encoder in ENCODERS:
+        want = (
+            expected
+            if encoder is ENCODERS[0]
+            else list(PdfReader(io.BytesIO(redraw(encoder))).pages)
+        )
+        bad = next(
+            (i for i, (have, page) in enumerate(zip(shown, want, strict=True), start=1)
+             if have != fingerprint(page)),
+            None,
+        )  # fmt: skip
+        if bad is None:
+            return None
+        first = first or bad
+    return first
 
 
 def _feed(h: Any, obj: PdfObject | None, seen: _Seen, top: bool = False) -> None:

@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from certificates.render import _draw_qr
+from certificates.qr import draw_qr
 from certificates.signing import SignedCertificate
 from certificates.text import BOLD, MONO, REGULAR, fit, register_fonts
 
@@ -47,7 +47,7 @@ def _label(c: Canvas, cert: SignedCertificate, width: float, height: float) -> N
     p = cert.payload
     margin = MARGIN_MM * mm
     qr = height - 2 * margin  # the QR takes the label's height, the text the rest
-    _draw_qr(c, cert.qr_text(), width - margin - qr, margin, qr)
+    draw_qr(c, cert.qr_text(), width - margin - qr, margin, qr)
     text_w = width - 3 * margin - qr
     x = margin
     # Sizes from the label's height so a larger roll gets larger print, made smaller where the

@@ -11,15 +11,15 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import qrcode
-from pypdf import PdfReader, PdfWriter
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from certificates.clock import local_and_utc
+from certificates.embed import embed_files
 from certificates.labels import L
 from certificates.payload import CertificatePayload
+from certificates.qr import ENCODERS, Encoder, draw_qr
 from certificates.signing import SignedCertificate, attachment_name
 from certificates.style import BAND, BOLD, INK, ITALIC, MONO, MUTED, REGULAR, RULE, WARN
 from certificates.text import clean, fit, register_fonts, wrap_all
@@ -181,33 +181,10 @@ class _Page:
         self.rule(HANDWRITTEN_H)
 
 
-def _draw_qr(c: Canvas, text: str, x: float, y: float, size: float) -> None:
-    """Draw the QR code as vector squares: sharp on any printer, and no image to encode."""
-    # qrcode scores all eight masks (most of its time); the best one scans best off paper.
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=1)
-    qr.add_data(text)
-    qr.make(fit=True)
-    matrix = qr.get_matrix()
-    cell = size / len(matrix)
-    path = c.beginPath()
-    for r, line in enumerate(matrix):
-        col = 0
-        while col < len(line):  # one rectangle per run of dark modules
-            if not line[col]:
-                col += 1
-                continue
-            start = col
-            while col < len(line) and line[col]:
-                col += 1
-            path.rect(x + start * cell, y + size - (r + 1) * cell, (col - start) * cell, cell)
-    c.setFillColor(colors.black)
-    c.drawPath(path, stroke=0, fill=1)
-
-
-def _header(page: _Page, cert: SignedCertificate) -> None:
+def _header(page: _Page, cert: SignedCertificate, qr: Encoder) -> None:
     p, c = cert.payload, page.c
     top = PAGE_H - MARGIN
-    _draw_qr(c, cert.qr_text(), PAGE_W - MARGIN - QR_SIZE, top - QR_SIZE, QR_SIZE)
+    draw_qr(c, cert.qr_text(), PAGE_W - MARGIN - QR_SIZE, top - QR_SIZE, QR_SIZE, qr)
     text_w = PAGE_W - 2 * MARGIN - QR_SIZE - 12
     c.setFillColor(INK)
     c.setFont(BOLD, 20)
@@ -368,12 +345,15 @@ def page_count(cert: SignedCertificate) -> int:
     return len(_pages(cert))
 
 
-def render_certificates(certs: Sequence[SignedCertificate], title: str | None = None) -> bytes:
+def render_certificates(
+    certs: Sequence[SignedCertificate], title: str | None = None, qr: Encoder = ENCODERS[0]
+) -> bytes:
     """Each certificate on as many A4 pages as it needs (each page with its number and QR code),
     each signed envelope embedded; one or many certificates per file.
 
     The output depends on nothing but ``certs`` (reportlab's invariant mode): the verifier draws
-    the same file again from the signed payloads and compares it page by page.
+    the same file again from the signed payloads and compares it page by page; ``qr`` lets it
+    draw the QR codes as an earlier station version did.
     """
     if not certs:
         raise ValueError("no certificates to render")
@@ -391,7 +371,7 @@ def render_certificates(certs: Sequence[SignedCertificate], title: str | None = 
         pages = _pages(cert)
         for i, placed in enumerate(pages, start=1):
             page = _Page(canvas)
-            _header(page, cert)
+            _header(page, cert, qr)
             for item in placed:
                 if isinstance(item, _Section):
                     page.section(item.key)
@@ -403,22 +383,12 @@ def render_certificates(certs: Sequence[SignedCertificate], title: str | None = 
                 raise AssertionError(f"{cert.payload.number}: page {i} overflows")
             _footer(page, cert.payload.number, i, len(pages))
             canvas.showPage()
-    canvas.save()
-    return _attach(
-        buf.getvalue(),
-        [(attachment_name(n), c.envelope()) for n, c in zip(numbers, certs, strict=True)],
+    embed_files(
+        canvas, [(attachment_name(n), c.envelope()) for n, c in zip(numbers, certs, strict=True)]
     )
+    canvas.save()
+    return buf.getvalue()
 
 
 def render_certificate(cert: SignedCertificate) -> bytes:
     return render_certificates([cert])
-
-
-def _attach(pdf: bytes, files: list[tuple[str, bytes]]) -> bytes:
-    # reportlab has no embedded-file API; pypdf adds them to the finished document.
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    for name, data in files:
-        writer.add_attachment(name, data)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -51,11 +52,11 @@ class SignedCertificate:
     payload: CertificatePayload
     signature: bytes
 
-    @property
+    @cached_property  # the payload is frozen; each page's QR code and the check both need it
     def canonical(self) -> bytes:
         return self.payload.canonical()
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return hashlib.sha256(self.canonical).hexdigest()
 

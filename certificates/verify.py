@@ -218,12 +218,15 @@ def _compare_pages(
             raise VerificationError(str(exc)) from exc
         for index, found in enumerate(codes, start=1):
             _check_qr(index, by_number[shown[index - 1]], found)
-    for index, (page, want) in enumerate(zip(pages, expected, strict=True), start=1):
-        if pagecheck.fingerprint(page) != pagecheck.fingerprint(want):
-            raise PageMismatch(
-                f"page {index} ({shown[index - 1]}) is not the page its signed certificate "
-                "draws: its text agrees, but drawing, fonts, annotations or page boxes differ"
-            )
+    mismatch = pagecheck.drawing_mismatch(
+        pages,
+        expected,
+        lambda encoder: render_certificates(signed, qr=encoder),
+        lambda index: shown[index - 1],
+        "its signed certificate",
+    )
+    if mismatch:
+        raise PageMismatch(mismatch)
 
 
 def _label_lines() -> dict[str, str]:

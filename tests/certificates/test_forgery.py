@@ -13,12 +13,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from certificates.payload import CertificatePayload, Customer
+from certificates.qr import draw_qr
 from certificates.render import (
     MARGIN,
     PAGE_H,
     PAGE_W,
     QR_SIZE,
-    _draw_qr,
     render_certificate,
     render_certificates,
 )
@@ -177,7 +177,7 @@ def test_qr_swapped_for_another_certificates() -> None:
         x, y = PAGE_W - MARGIN - QR_SIZE, PAGE_H - MARGIN - QR_SIZE
         c.setFillColorRGB(1, 1, 1)
         c.rect(x - 2, y - 2, QR_SIZE + 4, QR_SIZE + 4, stroke=0, fill=1)
-        _draw_qr(c, B.qr_text(), x, y, QR_SIZE)
+        draw_qr(c, B.qr_text(), x, y, QR_SIZE)
 
     _refused(
         _overlay(render_certificate(A), swap_qr),
@@ -255,6 +255,6 @@ def test_a_continuation_page_removed() -> None:
 
 def test_a_second_qr_code_pasted_elsewhere() -> None:
     def paste(c: Canvas) -> None:
-        _draw_qr(c, B.qr_text(), 300, 60, QR_SIZE)
+        draw_qr(c, B.qr_text(), 300, 60, QR_SIZE)
 
     _refused(_overlay(render_certificate(A), paste), PageMismatch, "drawing")
