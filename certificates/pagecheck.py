@@ -38,9 +38,11 @@ class QrUnreadable(Exception):
     """The pages could not be rendered to look for QR codes (pdftoppm missing or failing)."""
 
 
-def lines(page: PageObject) -> list[str]:
-    """The page's text as pypdf extracts it, one stripped, non-empty line each."""
-    return [" ".join(x.split()) for x in (page.extract_text() or "").splitlines() if x.strip()]
+def lines(page: PageObject | str) -> list[str]:
+    """The page's text as pypdf extracts it (or already extracted), one stripped, non-empty
+    line each."""
+    text = page if isinstance(page, str) else page.extract_text() or ""
+    return [" ".join(x.split()) for x in text.splitlines() if x.strip()]
 
 
 def field_names(expected: list[str], labels: dict[str, str]) -> list[str | None]:
