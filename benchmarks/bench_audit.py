@@ -3,6 +3,9 @@ and with two stations on one PostgreSQL.
 
     python benchmarks/bench_audit.py --events 1000000 --pg postgresql://postgres@127.0.0.1:5432/test
 
+With --keep DIR the SQLite log is built once in DIR and only verified on later runs (profiling).
+CPU figures count the verify's worker processes too.
+
 Prints a markdown table. Not a test: run it by hand on the reference machine.
 """
 
@@ -97,20 +100,37 @@ def _fill(home: Path, db_url: str, n: int) -> float:
     return time.perf_counter() - t0
 
 
-def bench_verify(db_url: str, n: int) -> tuple[float, float]:
-    home = Path(tempfile.mkdtemp(prefix="bench-audit-"))
-    _fill(home, db_url, n)
+def bench_verify(db_url: str, n: int, home: Path | None = None) -> tuple[float, float, float]:
+    """Wall and CPU seconds of `verify_database`; with ``home`` given and already filled (by an
+    earlier run with the same --keep), the log is verified again without being rebuilt."""
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="bench-audit-"))
+    if not (home / "filled").exists():
+        _fill(home, db_url, n)
+        (home / "filled").write_text(f"{n}\n")
     ctx = open_station(home, db_url)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     with ctx.session() as s:
         (report,) = verify_database(s, ctx.identity)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
     assert report.ok, report.problem
     # n events, plus the few the new station wrote about itself.
     assert report.events >= n and report.checkpoints >= n // audit.CHECKPOINT_EVERY, report
     ctx.engine.dispose()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return elapsed, peak_mb
+    peak_mb = max(
+        resource.getrusage(who).ru_maxrss
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return elapsed, cpu, peak_mb / 1024
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its waited-for children (verify may use worker processes)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _appender(home: str, db_url: str, seconds: float, start_at: float, out: mp.Queue) -> None:
@@ -156,26 +176,39 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")
     ap.add_argument("--verify-only", action="store_true", help="skip the append runs")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="build the SQLite log in DIR once and verify it again on later runs (same --events)",
+    )
     args = ap.parse_args()
 
     rows = []
-    tmp = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
-    secs, peak = bench_verify(f"sqlite:///{tmp / 'audit.db'}", args.events)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        db_dir, home = args.keep, args.keep / "home"
+    else:
+        db_dir, home = Path(tempfile.mkdtemp(prefix="bench-sqlite-")), None
+    secs, cpu, peak = bench_verify(f"sqlite:///{db_dir / 'audit.db'}", args.events, home)
     rows.append(
         (
             f"audit verify, {args.events:,} events, SQLite",
-            f"{secs:.1f} s ({args.events / secs:,.0f} events/s, peak RSS {peak:.0f} MB)",
+            f"{secs:.1f} s, CPU {cpu:.1f} s ({args.events / secs:,.0f} events/s, "
+            f"peak RSS {peak:.0f} MB)",
         )
     )
     if not args.no_pg:
-        secs, peak = bench_verify(_fresh_pg(args.pg), args.events)
+        secs, cpu, peak = bench_verify(_fresh_pg(args.pg), args.events)
         rows.append(
             (
                 f"audit verify, {args.events:,} events, PostgreSQL",
-                f"{secs:.1f} s ({args.events / secs:,.0f} events/s, peak RSS {peak:.0f} MB)",
+                f"{secs:.1f} s, CPU {cpu:.1f} s ({args.events / secs:,.0f} events/s, "
+                f"peak RSS {peak:.0f} MB)",
             )
         )
     if not args.verify_only:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
         rate = bench_append(f"sqlite:///{tmp / 'append.db'}", 1, args.seconds)
         rows.append(("appends/s, one station, SQLite (one transaction each)", f"{rate:,.0f}"))
     if not (args.verify_only or args.no_pg):

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,7 @@ from drivers.contract import (
     VerificationLevel,
     VerifyResult,
 )
-from drivers.usb.discovery import describe, find_device
+from drivers.usb.discovery import bus_snapshot, describe, find_device
 from drivers.usb.vendors import vendor_name
 
 __all__ = ["ALLOW_PROMPT", "ENABLE_DEBUGGING", "AndroidDriver"]
@@ -121,6 +123,19 @@ class AndroidDriver:
         self._android_id_before: str | None = None
         self._returned: UsbKind | None = None  # how the phone came back after the reset
         self._fresh_return = False  # left the bus and came back as a new enumeration
+        # This phone's blocking USB work runs on its own thread, as its own cable is its own:
+        # on the loop's shared default pool (2 cores + 4 threads) 32 phones' ADB sessions
+        # queued behind each other, and behind the station's database writes (issue 19).
+        self._thread: ThreadPoolExecutor | None = None
+
+    async def _io(self, fn: Callable[..., Any], /, *args: Any) -> Any:
+        """``fn(*args)`` on this phone's thread (one ADB request at a time, as before)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix=f"adb-{self.port_path}"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, functools.partial(fn, *args))
 
     # -- ADB plumbing (runs in worker threads) ---------------------------------------------
     def _connect(self, on_prompt: Callable[[], None] | None = None) -> AdbDevice:
@@ -191,6 +206,9 @@ class AndroidDriver:
 
     def close(self) -> None:
         self._drop()
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)  # idle by now: its last request was awaited
+            self._thread = None
 
     # -- identify -------------------------------------------------------------------------
     def _identify(self) -> tuple[DeviceFacts, list[EvidenceItem]]:
@@ -268,16 +286,16 @@ class AndroidDriver:
         return facts, evidence
 
     async def identify(self) -> tuple[DeviceFacts, list[EvidenceItem]]:
-        dev = await asyncio.to_thread(find_device, self.backend, self.port_path)
+        dev = await self._io(find_device, self.backend, self.port_path)
         if dev is None:
             raise DeviceGone("the phone is no longer on its USB port")
-        info = await asyncio.to_thread(describe, dev)
+        info = await self._io(describe, dev)
         self._usb = info
         self._address_before_reset = dev.address
         if info.kind is UsbKind.MTP:
             return self._identify_from_usb(info, "USB debugging is off")
         try:
-            await asyncio.to_thread(self._ensure)
+            await self._io(self._ensure)
         except GarbledReply:
             raise
         except DriverError as exc:
@@ -285,7 +303,7 @@ class AndroidDriver:
                 raise
             return self._identify_from_usb(info, "this station is not allowed (prompt denied)")
         self.adb_ready = True
-        return await asyncio.to_thread(self._identify)
+        return await self._io(self._identify)
 
     # -- blockers -------------------------------------------------------------------------
     def _blockers(self) -> tuple[list[Blocker], list[EvidenceItem]]:
@@ -423,18 +441,18 @@ class AndroidDriver:
                     False,
                 )
             ]
-        return await asyncio.to_thread(self._blockers)
+        return await self._io(self._blockers)
 
     # -- erase ----------------------------------------------------------------------------
     async def erase(self, progress: Progress) -> list[EvidenceItem]:
         evidence: list[EvidenceItem] = []
-        dev = await asyncio.to_thread(find_device, self.backend, self.port_path)
+        dev = await self._io(find_device, self.backend, self.port_path)
         if dev is None:
             raise DeviceGone("the phone left the bus before the reset")
         self._address_before_reset = dev.address
         if self.adb_ready and self.sdk >= TEST_HARNESS_SDK and self.lock != "set":
             await _say(progress, "Reset: Android Test Harness Mode (automatic, no hands needed)")
-            out, item = await asyncio.to_thread(self._shell, "erase", "test_harness_enable")
+            out, item = await self._io(self._shell, "erase", "test_harness_enable")
             refusal = readings.test_harness_refusal(out)
             evidence.append(
                 EvidenceItem(
@@ -449,7 +467,7 @@ class AndroidDriver:
                 return evidence + self._chose(ROUTE_TEST_HARNESS)
             await _say(progress, f"Test Harness Mode not possible ({refusal})")
         if self.adb_ready and self._facts.get("build_type") in ("userdebug", "eng"):
-            out, item = await asyncio.to_thread(self._shell, "erase", "factory_reset_broadcast")
+            out, item = await self._io(self._shell, "erase", "factory_reset_broadcast")
             evidence.append(
                 EvidenceItem("erase", "factory_reset_broadcast", item.request, item.response, True)
             )
@@ -468,7 +486,7 @@ class AndroidDriver:
         if self.adb_ready:
             await _say(progress, "Reset: guided recovery. Rebooting the phone into recovery…")
             try:
-                await asyncio.to_thread(self._reboot_recovery)
+                await self._io(self._reboot_recovery)
             except DeviceGone as exc:
                 raise DeviceGone(
                     f"the phone left the bus while the reset was being started ({exc})"
@@ -501,6 +519,12 @@ class AndroidDriver:
             self._drop()
 
     # -- wait -----------------------------------------------------------------------------
+    def _on_port(self) -> tuple[Any, UsbKind | None]:
+        """The device on this phone's port now and what it is (None: nothing there), from the
+        bus listing every waiting phone shares."""
+        dev = bus_snapshot(self.backend).device_at(self.port_path)
+        return dev, (describe(dev).kind if dev is not None else None)
+
     async def wait_for_return(self, timeout_s: float, progress: Progress) -> list[EvidenceItem]:
         """Wait until the phone left the bus and came back as a new enumeration.
 
@@ -516,8 +540,7 @@ class AndroidDriver:
         wants = {UsbKind.ADB, UsbKind.MTP} if self.route == ROUTE_TEST_HARNESS else {UsbKind.MTP}
         await _say(progress, "Waiting for the phone to restart…")
         while time.monotonic() < deadline:
-            dev = await asyncio.to_thread(find_device, self.backend, self.port_path)
-            kind = (await asyncio.to_thread(describe, dev)).kind if dev is not None else None
+            dev, kind = await self._io(self._on_port)
             # A restarted phone re-enumerates with a new bus address, even if it was quicker
             # than our polling.
             if kind is None or (dev is not None and dev.address != self._address_before_reset):
@@ -691,5 +714,5 @@ class AndroidDriver:
             def on_prompt() -> None:
                 asyncio.run_coroutine_threadsafe(_say(progress, ALLOW_PROMPT), loop)
 
-            return await asyncio.to_thread(self._verify, on_prompt)
+            return await self._io(self._verify, on_prompt)
         return await self._attested(progress, attest)

@@ -22,7 +22,7 @@ from drivers.contract import (
     VerifyResult,
 )
 from drivers.ios import activation_lock, checks
-from drivers.ios.discovery import SYSTEM_USBMUXD, MuxEventKind, UsbmuxWatcher
+from drivers.ios.discovery import SYSTEM_USBMUXD, MuxEventKind
 from drivers.ios.erase import (
     PasscodeNeeded,
     erase_via_mcinstall,
@@ -33,6 +33,7 @@ from drivers.ios.errors import translated
 from drivers.ios.evidence import get_value_request, item
 from drivers.ios.lockdown import GuardedLockdown, open_lockdown
 from drivers.ios.models import marketing_name
+from drivers.ios.muxhub import MuxHub, Subscription
 from drivers.ios.nvram import read_nvram
 from drivers.ios.pairing import TrustState, ensure_trust
 from drivers.ios.progress import ERASING, RETURNED, WAITING, say
@@ -79,7 +80,9 @@ class IosDriver:
         self.facts: DeviceFacts | None = None
         self._client: GuardedLockdown | None = None
         self._supervised: bool | None = None  # known once MCInstall was asked
-        self._watcher: UsbmuxWatcher | None = None
+        self._watcher: Subscription | None = None
+        # The station's shared usbmuxd listener, held from the first connection to close().
+        self._hub: MuxHub | None = None
         self._returned = False
         self._failure: tuple[Outcome, str, list[EvidenceItem]] | None = None
         self.method_used = ""
@@ -93,6 +96,9 @@ class IosDriver:
         if self._watcher is not None:
             await self._watcher.close()
             self._watcher = None
+        if self._hub is not None:
+            await self._hub.release()
+            self._hub = None
 
     async def pair(self, progress: Progress | None = None) -> tuple[TrustState, EvidenceItem]:
         """Open lockdown and get trusted; tells the technician what to do while it waits."""
@@ -112,7 +118,14 @@ class IosDriver:
 
     async def _open(self) -> GuardedLockdown:
         with translated("connecting to the phone's lockdown service"):
-            return await open_lockdown(self.udid, self.usbmux_address, self.store)
+            return await open_lockdown(
+                self.udid, self.usbmux_address, self.store, hub=await self._shared_hub()
+            )
+
+    async def _shared_hub(self) -> MuxHub:
+        if self._hub is None:
+            self._hub = await MuxHub.acquire(self.usbmux_address)
+        return self._hub
 
     async def _guard(self, awaitable: Any) -> Any:
         """Remember the first failure so verify() can report it; re-raise for the caller."""
@@ -279,7 +292,8 @@ class IosDriver:
             else "EraseDevice through the mobilebackup2 DeviceLink"
         )
         # Subscribe before erasing: the phone may leave the bus before the erase call returns.
-        self._watcher = await self._guard(UsbmuxWatcher(self.usbmux_address).start())
+        hub = await self._guard(MuxHub.acquire(self.usbmux_address))  # held by the subscription
+        self._watcher = hub.subscribe(self.udid)
         await say(progress, ERASING)
         try:
             evidence = await self._guard(route(client))
@@ -340,7 +354,7 @@ class IosDriver:
             )
         try:
             return await verify_returned_phone(
-                self.udid, self.usbmux_address, self.store, self.facts
+                self.udid, self.usbmux_address, self.store, self.facts, hub=self._hub
             )
         except DeviceGone as exc:
             return VerifyResult(Outcome.INTERRUPTED, str(exc), (), reusable=False)

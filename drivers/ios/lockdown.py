@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
+from ssl import SSLContext
+from typing import TYPE_CHECKING, Any
 
 from pymobiledevice3.exceptions import (
     ConnectionFailedToUsbmuxdError,
@@ -21,6 +22,9 @@ from pymobiledevice3.usbmux import PlistMuxConnection, create_mux
 
 from drivers.ios.allowlist import require_lockdown
 from drivers.ios.records import PairRecordStore
+
+if TYPE_CHECKING:
+    from drivers.ios.muxhub import MuxHub
 
 LOCKDOWN_PORT = 62078
 LABEL = "wipe-station"
@@ -54,21 +58,74 @@ class GuardedLockdown(UsbmuxLockdownClient):
             raise ValueError("no pair record to save")
         self.store.save(self.identifier, self.pair_record)
 
+    async def create_service_connection(
+        self, port: int, ssl_context: SSLContext | None = None, strip_ssl: bool = False
+    ) -> ServiceConnection:
+        """A service on the phone this lockdown connection is open to, by its usbmuxd
+        DeviceID: pymobiledevice3 lists every attached phone first, O(phones) per service.
+        An id gone stale (the phone re-attached) falls back to that listing."""
+        device = self.service.mux_device
+        if device is not None:
+            try:
+                sock = await device.connect(port, usbmux_address=self.usbmux_address)
+            except MuxException:
+                pass
+            else:
+                return await ServiceConnection.from_socket(
+                    sock, ssl_context=ssl_context, strip_ssl=strip_ssl, mux_device=device
+                )
+        return await super().create_service_connection(port, ssl_context, strip_ssl)
+
+
+# usbmuxd's SystemBUID per address, read once: the daemon keeps it in its configuration
+# (SystemConfiguration.plist) for its whole life, and asking costs a connection per lockdown.
+_buids: dict[str, str] = {}
+
+
+async def _system_buid(usbmux_address: str) -> str | None:
+    cached = _buids.get(usbmux_address)
+    if cached is not None:
+        return cached
+    mux = await create_mux(usbmux_address=usbmux_address)
+    try:
+        buid = await mux.get_buid() if isinstance(mux, PlistMuxConnection) else None
+    finally:
+        await mux.close()
+    if buid:
+        _buids[usbmux_address] = buid
+    return buid
+
+
+async def _connect(
+    udid: str, port: int, usbmux_address: str, hub: MuxHub | None
+) -> ServiceConnection:
+    """Straight to the DeviceID ``hub`` knows for ``udid``; else (or if that id went stale)
+    by listing the bus, as pymobiledevice3 does."""
+    device = hub.device(udid) if hub is not None else None
+    if device is not None:
+        try:
+            sock = await device.connect(port, usbmux_address=usbmux_address)
+        except MuxException:
+            pass
+        else:
+            return await ServiceConnection.from_socket(sock, mux_device=device)
+    return await ServiceConnection.create_using_usbmux(udid, port, usbmux_address=usbmux_address)
+
 
 async def open_lockdown(
-    udid: str, usbmux_address: str, store: PairRecordStore, *, validate: bool = True
+    udid: str,
+    usbmux_address: str,
+    store: PairRecordStore,
+    *,
+    validate: bool = True,
+    hub: MuxHub | None = None,
 ) -> GuardedLockdown:
     """Connect to lockdownd through usbmuxd; with ``validate``, start a session under the
-    station's pair record if it has one. Never pairs anew: that is the caller's decision."""
-    service = await ServiceConnection.create_using_usbmux(
-        udid, LOCKDOWN_PORT, usbmux_address=usbmux_address
-    )
+    station's pair record if it has one. Never pairs anew: that is the caller's decision.
+    ``hub``: the station's shared usbmuxd listener, to find the phone without listing the bus."""
+    service = await _connect(udid, LOCKDOWN_PORT, usbmux_address, hub)
     try:
-        mux = await create_mux(usbmux_address=usbmux_address)
-        try:
-            buid = await mux.get_buid() if isinstance(mux, PlistMuxConnection) else None
-        finally:
-            await mux.close()
+        buid = await _system_buid(usbmux_address)
         client = GuardedLockdown(
             service,
             host_id=generate_host_id(),
@@ -108,13 +165,14 @@ async def open_lockdown_retrying(
     *,
     timeout_s: float,
     interval_s: float = 0.5,
+    hub: MuxHub | None = None,
 ) -> GuardedLockdown:
     """Reach lockdownd of a phone that just came back from an erase. It may drop off the bus
     and re-attach under a new DeviceID while it boots; connecting by UDID finds it again."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return await open_lockdown(udid, usbmux_address, store, validate=False)
+            return await open_lockdown(udid, usbmux_address, store, validate=False, hub=hub)
         except ConnectionFailedToUsbmuxdError:
             raise
         except _NOT_YET:

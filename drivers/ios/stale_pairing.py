@@ -29,6 +29,7 @@ from drivers.ios.allowlist import require_lockdown
 from drivers.ios.discovery import list_iphones
 from drivers.ios.errors import translated
 from drivers.ios.lockdown import GuardedLockdown, open_lockdown_retrying
+from drivers.ios.muxhub import MuxHub
 from drivers.ios.records import PairRecordStore
 
 # lockdown errors that mean "I do not know this host" (pymobiledevice3 exception names).
@@ -49,11 +50,15 @@ async def old_pairing_rejected(
     store: PairRecordStore,
     old_record: dict[str, Any],
     reconnect_s: float,
+    *,
+    hub: MuxHub | None = None,
 ) -> tuple[bool, str]:
     """(rejected, the phone's answer in words). Uses its own connection: a refused handshake
     leaves that link unusable, and the caller's session must not depend on it."""
     with translated("testing the old pairing"):
-        probe = await open_lockdown_retrying(udid, usbmux_address, store, timeout_s=reconnect_s)
+        probe = await open_lockdown_retrying(
+            udid, usbmux_address, store, timeout_s=reconnect_s, hub=hub
+        )
     try:
         with translated("testing the old pairing"):
             return await _probe(probe, udid, usbmux_address, old_record)

@@ -23,6 +23,7 @@ from drivers.ios import activation_lock
 from drivers.ios.errors import translated
 from drivers.ios.evidence import get_value_request, item
 from drivers.ios.lockdown import GuardedLockdown, open_lockdown_retrying
+from drivers.ios.muxhub import MuxHub
 from drivers.ios.nvram import read_nvram
 from drivers.ios.pairing import TrustState, ensure_trust
 from drivers.ios.records import PairRecordStore
@@ -39,10 +40,13 @@ async def verify_returned_phone(
     facts: DeviceFacts | None,
     *,
     reconnect_s: float = 60.0,
+    hub: MuxHub | None = None,
 ) -> VerifyResult:
     old_record = store.load(udid)
     with translated("reconnecting to the erased phone"):
-        client = await open_lockdown_retrying(udid, usbmux_address, store, timeout_s=reconnect_s)
+        client = await open_lockdown_retrying(
+            udid, usbmux_address, store, timeout_s=reconnect_s, hub=hub
+        )
     try:
         evidence: list[EvidenceItem] = []
         if not _same_device(client, udid, facts, evidence):
@@ -51,7 +55,7 @@ async def verify_returned_phone(
         if old_record is None:
             return _result(Outcome.FAILED, "No pre-erase pair record to test against.", evidence)
         rejected, answer = await old_pairing_rejected(
-            udid, usbmux_address, store, old_record, reconnect_s
+            udid, usbmux_address, store, old_record, reconnect_s, hub=hub
         )
         request = f"lockdown StartSession HostID={old_record.get('HostID')} (+TLS)"
         evidence.append(item(STEP, "old_pairing_rejected", request, answer, rejected))

@@ -27,12 +27,14 @@ def test_empty_database_migrates_to_head_and_matches_models(db_url: str) -> None
         engine.dispose()
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> None:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_full_sync(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     try:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+            # 2 = FULL: a committed record of erasure survives a power cut.
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     finally:
         engine.dispose()

@@ -23,7 +23,7 @@ async def test_release_of_a_returned_phone_needs_a_reason(home: Path, sqlite_url
     app = WipeStationApp(ctx, demo_phones=1, operator_hint="demo-admin")
     async with app.run_test(size=(120, 30)) as pilot:
         await sign_in(pilot)
-        await until(pilot, lambda: states(app) == ["ready"])
+        await until(pilot, lambda: app.engine is not None and states(app) == ["ready"])
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmErase))
         await pilot.press("y")

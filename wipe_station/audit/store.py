@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from wipe_station.audit.chain import commitment
-from wipe_station.audit.verify import ChainReport, CheckpointRecord, EventRecord, verify_chain
+from wipe_station.audit.verify import (
+    ChainReport,
+    CheckpointRecord,
+    EventRecord,
+    verify_chain,
+    verify_walk,
+)
+from wipe_station.audit.walk import WalkState, walk_events
+from wipe_station.audit.worker import page_rows
 from wipe_station.db.models import AuditCheckpoint, AuditEvent, AuditHead, AuditPersonal, Station
 from wipe_station.errors import StationError
 from wipe_station.identity import StationIdentity, load_public_key
@@ -32,37 +46,218 @@ _COLS = (
 )
 
 
+# Rows a page of events holds when verifying: small enough that a page is still in the CPU's
+# cache when it is hashed, large enough that paging costs little (200 queries a million).
+_PAGE = 5000
+
+
 def iter_events(conn: Connection, station_id: str, batch: int = 20000) -> Iterator[EventRecord]:
     """Stream a station's events in order, a page at a time (keyset paging: constant memory).
 
     Runs on the caller's connection: on SQLite a second connection would wait for our own lock.
-    The statement is compiled once by SQLAlchemy and run on the driver's own cursor: a million
-    rows through SQLAlchemy's Row objects cost more than hashing them.
     """
-    stmt = (
-        select(*_COLS)
-        .where(AuditEvent.station_id == bindparam("station"), AuditEvent.seq > bindparam("last"))
-        .order_by(AuditEvent.seq)
-        .limit(batch)
+    for row in _event_rows(conn, station_id, batch=batch):
+        yield EventRecord._make(row)
+
+
+def _statement(
+    conn: Connection, *, bounded: bool, batch: int = _PAGE
+) -> tuple[str, Sequence[str] | None, dict[str, Any]]:
+    """The keyset-paged select of a station's events, compiled once by SQLAlchemy for this
+    database and run on the driver's own cursor (here, or in a worker process): a million rows
+    through SQLAlchemy's Row objects cost more than hashing them. Returns the SQL, the order
+    of its parameters (None for named paramstyles) and the parameters' fixed values."""
+    stmt = select(*_COLS).where(
+        AuditEvent.station_id == bindparam("station"), AuditEvent.seq > bindparam("last")
     )
-    compiled = stmt.compile(dialect=conn.dialect)
-    sql = str(compiled)
-    names = compiled.positiontup  # None for named paramstyles
+    if bounded:
+        stmt = stmt.where(AuditEvent.seq <= bindparam("upto"))
+    compiled = stmt.order_by(AuditEvent.seq).limit(batch).compile(dialect=conn.dialect)
+    return str(compiled), compiled.positiontup, dict(compiled.params)
+
+
+def _event_rows(
+    conn: Connection,
+    station_id: str,
+    after: int = 0,
+    upto: int | None = None,
+    batch: int = _PAGE,
+) -> Iterator[tuple[Any, ...]]:
+    """The events with ``after < seq <= upto`` (no upper bound for None) as plain tuples."""
+    sql, names, params = _statement(conn, bounded=upto is not None, batch=batch)
+    params.update(station=station_id, upto=upto)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        last = 0
-        while True:
-            values = {**compiled.params, "station": station_id, "last": last}
-            params: Any = values if names is None else tuple(values[n] for n in names)
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield EventRecord._make(row)
-            last = rows[-1][1]
+        yield from page_rows(cursor, sql, names, params, after)
     finally:
         cursor.close()
+
+
+# Below this many events a worker process costs more (~0.1 s to start) than it saves.
+PARALLEL_FROM = 100_000
+_MAX_PROCESSES = 4
+# Isolated (-I: no PYTHON* variables, no current folder on the path), then on this process's
+# own import path, given as the last argument: the worker finds the modules this process found,
+# installed or run from a checkout, and nothing else.
+_WORKER_COMMAND = [
+    sys.executable,
+    "-I",
+    "-c",
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from wipe_station.audit.worker import main; main()",
+]
+
+
+def _walk_database(
+    conn: Connection,
+    station_id: str,
+    workers: int | None,
+    heads: Mapping[int, str],
+    state: WalkState,
+) -> str | None:
+    """Walk a station's chain as one pass in order would, the later ranges in worker
+    processes: this process walks the first range while they walk theirs, then takes their
+    answers in order; a range whose answer does not fit (a problem in it, a broken link to the
+    range before, a count or last hash that differs from this transaction's) is walked again
+    here, from where the range before ended, so the report names what one pass would."""
+    last = conn.execute(
+        select(func.max(AuditEvent.seq)).where(AuditEvent.station_id == station_id)
+    ).scalar()
+    last = last or 0
+    if workers is None:
+        workers = _spare_cores() if last >= PARALLEL_FROM else 0
+    connect = _worker_connect(conn) if workers > 0 and last > workers else None
+    if connect is None:
+        return walk_events(station_id, _event_rows(conn, station_id), heads, state)
+    parts = workers + 1
+    (_, first_upto), *ranges = itertools.pairwise(last * i // parts for i in range(parts + 1))
+    sql, names, params = _statement(conn, bounded=True)
+    with ThreadPoolExecutor(workers, thread_name_prefix="audit-worker-io") as io:
+        helpers = [
+            _Helper(
+                io,
+                {
+                    **connect,
+                    "sql": sql,
+                    "names": names,
+                    "params": {**params, "station": station_id, "upto": upto},
+                    "station": station_id,
+                    "after": after,
+                    "heads": {str(s): h for s, h in heads.items() if after < s <= upto},
+                },
+            )
+            for after, upto in ranges
+        ]
+        try:
+            problem = walk_events(
+                station_id, _event_rows(conn, station_id, upto=first_upto), heads, state
+            )
+            for helper, (after, upto) in zip(helpers, ranges, strict=True):
+                if problem is not None:
+                    return problem
+                if not helper.take(conn, station_id, after, upto, state):
+                    problem = walk_events(
+                        station_id,
+                        _event_rows(conn, station_id, after=after, upto=upto),
+                        heads,
+                        state,
+                    )
+        finally:
+            for helper in helpers:
+                helper.stop()
+    if problem is not None:
+        return problem
+    # Events appended since `last` was read (PostgreSQL lets other stations commit meanwhile):
+    # a single pass would have read them too.
+    return walk_events(station_id, _event_rows(conn, station_id, after=last), heads, state)
+
+
+def _spare_cores() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return min(cores, _MAX_PROCESSES) - 1
+
+
+def _worker_connect(conn: Connection) -> dict[str, Any] | None:
+    """How a worker opens this database with the bare driver; None where it cannot (an
+    in-memory or URI-named SQLite database, a driver the worker does not know)."""
+    dialect = conn.dialect
+    args, kwargs = dialect.create_connect_args(conn.engine.url)
+    if dialect.name == "sqlite" and dialect.driver == "pysqlite":
+        path = args[0] if args else ""
+        if kwargs.get("uri") or not path or path == ":memory:" or not Path(path).is_file():
+            return None
+        return {"driver": "sqlite", "connect": [[path], {}]}
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        # The connection parameters from the URL; not the adapters object SQLAlchemy adds.
+        plain = {k: v for k, v in kwargs.items() if isinstance(v, str | int)}
+        return {"driver": "postgresql", "connect": [list(args), plain]}
+    return None
+
+
+class _Helper:
+    """One worker process walking one range; `take` folds its answer into the walk's state."""
+
+    def __init__(self, io: ThreadPoolExecutor, request: dict[str, Any]) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._answer: Future[tuple[bytes, bytes]] | None = None
+        try:
+            self._proc = subprocess.Popen(
+                [*_WORKER_COMMAND, json.dumps(sys.path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # a failed worker's range is walked here instead
+            )
+        except OSError:
+            return  # no process to be had: the range is walked here
+        # From a thread: the request (the range's checkpoints) may be more than a pipe holds,
+        # and the worker reads it only once started.
+        self._answer = io.submit(self._proc.communicate, json.dumps(request).encode())
+
+    def take(
+        self, conn: Connection, station_id: str, after: int, upto: int, state: WalkState
+    ) -> bool:
+        """Fold the range's answer into ``state`` if it is what walking the range here, from
+        ``state``, would find with no problem; False (``state`` untouched) otherwise."""
+        answer = None
+        if self._proc is not None and self._answer is not None:
+            try:
+                out, _ = self._answer.result()
+                answer = json.loads(out) if self._proc.returncode == 0 else None
+            except (OSError, ValueError):
+                pass
+        if not answer or answer["first"] is None or answer["problem"] is not None:
+            return False
+        expected, prev, count, signed, last_signed = answer["state"]
+        if state.expected != after + 1 or answer["first"] != [after + 1, state.prev]:
+            return False  # the range before ended early, or this one does not link to it
+        # The worker read the committed log; this transaction must see the same range.
+        mine = conn.execute(
+            select(func.count(), func.max(AuditEvent.seq)).where(
+                AuditEvent.station_id == station_id, AuditEvent.seq > after, AuditEvent.seq <= upto
+            )
+        ).one()
+        stored = conn.execute(
+            select(AuditEvent.hash).where(
+                AuditEvent.station_id == station_id, AuditEvent.seq == expected - 1
+            )
+        ).scalar()
+        if tuple(mine) != (count, expected - 1) or stored != prev:
+            return False
+        state.expected, state.prev = expected, prev
+        state.count += count
+        if signed:
+            state.signed += signed
+            state.last_signed = last_signed
+        return True
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+        if self._answer is not None:
+            self._answer.exception()  # communicate returns once the process is gone
 
 
 def load_checkpoints(session: Session, station_id: str) -> list[CheckpointRecord]:
@@ -101,8 +296,20 @@ def _check_personal(session: Session, station_id: str) -> str | None:
     return None
 
 
-def verify_database(session: Session, identity: StationIdentity) -> list[ChainReport]:
-    """Verify every station's chain in this database; this station's with its own key file."""
+def verify_database(
+    session: Session, identity: StationIdentity, *, workers: int | None = None
+) -> list[ChainReport]:
+    """Verify every station's chain in this database; this station's with its own key file.
+
+    ``workers``: how many other processes walk ranges of a chain beside this one; None picks
+    one per spare core for a chain of PARALLEL_FROM events or more, and none below. Workers
+    read the committed log on connections of their own, so they are used only when this call
+    begins the session's transaction (as `audit verify` does): a transaction that ran before
+    may hold writes of its own, which only this connection sees. What a worker answers is
+    still checked against this transaction (its range's count and last hash), and a range that
+    differs, or whose worker fails, is walked here instead."""
+    if session.in_transaction():
+        workers = 0
     reports = []
     stations = session.exec(select(Station).order_by(Station.id)).scalars().all()  # type: ignore[call-overload]
     for station in stations:
@@ -111,9 +318,10 @@ def verify_database(session: Session, identity: StationIdentity) -> list[ChainRe
             if station.id == identity.station_id
             else load_public_key(station.public_key_pem, f"registered key of station {station.id}")
         )
-        report = verify_chain(
+        conn = session.connection()
+        report = verify_walk(
             station.id,
-            iter_events(session.connection(), station.id),
+            functools.partial(_walk_database, conn, station.id, workers),
             load_checkpoints(session, station.id),
             key,
         )

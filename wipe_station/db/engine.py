@@ -30,7 +30,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA synchronous = NORMAL")
+    # FULL: a commit reaches the disk before it returns. With NORMAL a power cut may roll back
+    # the last commits, and a certificate already printed would have no record behind it.
+    # Measured cost (issue 19): about 5 ms of wall time per commit on the records thread, six
+    # commits a phone.
+    cur.execute("PRAGMA synchronous = FULL")
     # Anonymised personal data must not linger in free pages.
     cur.execute("PRAGMA secure_delete = ON")
     cur.close()

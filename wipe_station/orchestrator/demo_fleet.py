@@ -91,6 +91,9 @@ class DemoFleet:
     # Exactly these lab profiles (from `demo --fleet FILE…`) instead of the bundled mix.
     profiles: list[FleetProfile] | None = None
     lab_process: bool = False
+    # Only phones of this platform (the benchmark times one phone of each kind alone); None:
+    # half Android (rounded up), half iPhone.
+    only: Platform | None = None
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ws-lab-")))
     _keys_pressed: set[str] = field(default_factory=set)
     _process: LabProcess | None = None
@@ -106,6 +109,8 @@ class DemoFleet:
 
     def plan(self) -> LabPlan:
         n_android = (self.phones + 1) // 2
+        if self.only is not None:
+            n_android = self.phones if self.only is Platform.ANDROID else 0
         a_mix = CLEAN_ONLY_ANDROID if self.clean_only else ANDROID_MIX
         slots = []
         for i in range(n_android):

@@ -7,19 +7,29 @@ the step happens; the UI (or the headless demo) only listens to `PhoneView` upda
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import inspect
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from drivers.android.driver import AndroidDriver
-from drivers.contract import Blocker, DeviceFacts, PhoneDriver, Platform, ScreenSeen
+from drivers.contract import (
+    Blocker,
+    DeviceFacts,
+    EvidenceItem,
+    PhoneDriver,
+    Platform,
+    ScreenSeen,
+)
 from drivers.ios.driver import IosDriver
 from drivers.pipeline import Confirm, PipelineResult, wipe_phone
 from wipe_station.audit import log as audit
-from wipe_station.certify import issue_certificate
+from wipe_station.certify import issue_unless_held
 from wipe_station.context import StationContext
 from wipe_station.lifecycle import DeviceState
 from wipe_station.orchestrator import records
@@ -108,6 +118,18 @@ class Engine:
         self.on_host_problem = on_host_problem
         self.phones: dict[str, PhoneView] = {}
         self._tasks: dict[str, asyncio.Future[PhoneView]] = {}
+        # Every record this engine writes goes through one thread, in the order asked: SQLite
+        # takes one writer at a time anyway, and writers from several threads wait for its
+        # lock in sleeps of up to 100 ms (its busy handler). It is not the loop's shared pool,
+        # where 64 phones' steps queued behind each other's USB work (issue 19); each Android
+        # phone's USB work has a thread of its own (AndroidDriver._io).
+        self._records = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ws-records")
+
+    async def _db(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` on the records thread (as `asyncio.to_thread` would run it,
+        context variables included)."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._records, call)
 
     def _show(self, view: PhoneView) -> None:
         view.note_stage()
@@ -137,24 +159,37 @@ class Engine:
         # Who this job's records name: whoever was signed in when the phone arrived, then the
         # technician who approved the erasure, even if someone else signs in meanwhile.
         actor = self.actor
+        # Someone decides between the blocker check and the erase: the checks' evidence is
+        # committed before the wait. Without that, it goes with the move to WIPING, which is
+        # still before the phone is touched (one commit per step, not two).
+        asks = self.confirm is not None or self.approvals is not None
 
         async def progress(message: str) -> None:
             view.progress = message
             view.log.append(message)
             self._show(view)
 
-        async def flush(result: PipelineResult) -> None:
-            nonlocal written
-            if view.job_id is not None and len(result.evidence) > written:
-                await asyncio.to_thread(
-                    records.add_evidence, self.ctx, view.job_id, result.evidence[written:]
-                )
-                view.evidence.extend((e.check, e.ok) for e in result.evidence[written:])
-                written = len(result.evidence)
+        def pending(result: PipelineResult) -> list[EvidenceItem]:
+            return result.evidence[written:] if view.job_id is not None else []
 
-        async def move(state: DeviceState, message: str) -> None:
-            assert view.device_id is not None
-            await asyncio.to_thread(records.set_state, self.ctx, actor, view.device_id, state)
+        def committed(items: list[EvidenceItem]) -> None:
+            nonlocal written
+            view.evidence.extend((e.check, e.ok) for e in items)
+            written += len(items)
+
+        async def flush(result: PipelineResult) -> None:
+            items = pending(result)
+            if items:
+                await self._db(records.add_evidence, self.ctx, view.job_id, items)
+                committed(items)
+
+        async def move(state: DeviceState, message: str, result: PipelineResult) -> None:
+            assert view.device_id is not None and view.job_id is not None
+            items = pending(result)
+            await self._db(
+                records.advance, self.ctx, actor, view.device_id, state, view.job_id, items
+            )
+            committed(items)
             view.state = state.value
             await progress(message)
 
@@ -162,41 +197,40 @@ class Engine:
             if stage == "identified":
                 assert result.facts is not None
                 view.facts = result.facts
-                dev = await asyncio.to_thread(
-                    records.device_detected,
+                found = await self._db(
+                    records.identified,
                     self.ctx,
                     actor,
                     result.facts,
                     key if platform is Platform.ANDROID else None,
+                    list(result.evidence),
                     emulated=self.emulated,
                 )
+                dev = found.device
                 view.device_id, view.state = dev.id, dev.state
                 view.announced = dev.intake_line_id is not None or dev.customer_id is not None
-                if dev.customer_id is not None:
-                    view.customer = await asyncio.to_thread(
-                        records.customer_name, self.ctx, dev.customer_id
-                    )
-                if dev.state != S.DETECTED.value:
+                view.customer = found.customer
+                if found.job_id is None:
                     # Certified, in a batch, handed over or quarantined: plugged in again, it
                     # is shown as it is and never erased a second time by accident.
                     raise _Settled(
                         dev.state,
                         dev.quarantine_reason if dev.state == S.QUARANTINED.value else None,
                     )
-                view.job_id = await asyncio.to_thread(
-                    records.start_job, self.ctx, actor, dev.id or 0
-                )
+                view.job_id = found.job_id
+                committed(list(result.evidence))
                 await progress("identified")
             elif stage == "checked":
                 view.blockers = result.blockers
                 await progress("checked for blockers")
+                if asks:
+                    await flush(result)
             elif stage == "erase":
-                await move(S.WIPING, "erasing…")
+                await move(S.WIPING, "erasing…", result)
             elif stage == "wait":
-                await move(S.REBOOTING, "waiting for the phone to restart…")
+                await move(S.REBOOTING, "waiting for the phone to restart…", result)
             elif stage == "verify":
-                await move(S.VERIFYING, "verifying the erasure…")
-            await flush(result)
+                await move(S.VERIFYING, "verifying the erasure…", result)
 
         confirm = self.confirm
         if self.approvals is not None:
@@ -225,7 +259,7 @@ class Engine:
             else:
                 return ScreenSeen.OTHER  # nobody to look at the phone: never counts as erased
             assert view.job_id is not None and view.device_id is not None
-            await asyncio.to_thread(
+            await self._db(
                 records.record_attestation,
                 self.ctx,
                 by,
@@ -256,27 +290,33 @@ class Engine:
                     f"{said}: {settled.reason}" if settled.reason else f"{said}: nothing to do"
                 )
                 return view
-            await flush(result)
             view.reason = result.reason
             if view.device_id is None:
                 view.state, view.progress = "failed", result.reason
                 self._show(view)
                 return view
-            final = await asyncio.to_thread(
-                records.finish_job, self.ctx, actor, view.job_id or 0, view.device_id, result
+            items = pending(result)
+            final = await self._db(
+                records.finish_job,
+                self.ctx,
+                actor,
+                view.job_id or 0,
+                view.device_id,
+                result,
+                items,
             )
+            committed(items)
             view.state = final.value
             view.progress = result.reason or final.value
             if final is S.VERIFIED and self.certify:
-                if await asyncio.to_thread(records.held, self.ctx, view.job_id or 0):
+                # Issued only now that the verification (and its evidence) is committed.
+                cert = await self._db(issue_unless_held, self.ctx, view.job_id or 0, actor)
+                if cert is None:
                     view.progress = (
                         "attested erasure held for a supervisor: wipe-station certificate "
                         "release " + (view.facts.serial if view.facts else "")
                     )
                 else:
-                    cert = await asyncio.to_thread(
-                        issue_certificate, self.ctx, view.job_id or 0, actor
-                    )
                     view.certificate, view.state = cert.number, S.CERTIFIED.value
                     view.progress = f"certified: {cert.number}"
             self._show(view)
@@ -300,7 +340,7 @@ class Engine:
         if view.device_id is not None:
             try:
                 view.state = (
-                    await asyncio.to_thread(
+                    await self._db(
                         records.abandon_job,
                         self.ctx,
                         actor,

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from drivers.contract import Platform
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.orchestrator.demo_fleet import DemoFleet, Summary, summarise
@@ -23,6 +24,7 @@ async def run_fleet(
     announce: Callable[[list[tuple[str, str | None]]], object] | None = None,
     profiles: list[FleetProfile] | None = None,
     lab_process: bool = False,
+    only: Platform | None = None,
 ) -> tuple[Summary, list[PhoneView]]:
     """``announce`` receives the fleet's (serial, IMEI) pairs before any phone is handled, as a
     customer's return list arrives before the phones (demo mode imports an intake from it).
@@ -31,7 +33,7 @@ async def run_fleet(
     screen, as a technician at the bench would, and recorded under ``actor``.
 
     ``lab_process`` runs the lab apart from the station (see `DemoFleet`); the summary then
-    carries the CPU seconds the lab used."""
+    carries the CPU seconds the lab used. ``only``: phones of that platform alone."""
     started = time.monotonic()
     fleet_cm = DemoFleet(
         phones,
@@ -39,6 +41,7 @@ async def run_fleet(
         zero_delay=zero_delay,
         profiles=profiles,
         lab_process=lab_process,
+        only=only,
     )
     async with fleet_cm as fleet:
         assert fleet.android is not None
@@ -71,6 +74,7 @@ async def run_headless(
     zero_delay: bool = True,
     announce: Callable[[list[tuple[str, str | None]]], object] | None = None,
     lab_process: bool = False,
+    only: Platform | None = None,
 ) -> Summary:
     summary, _ = await run_fleet(
         ctx,
@@ -80,5 +84,6 @@ async def run_headless(
         zero_delay=zero_delay,
         announce=announce,
         lab_process=lab_process,
+        only=only,
     )
     return summary

@@ -7,8 +7,10 @@ the engine and the erasures it runs carry on behind it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +35,8 @@ from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, allowed
 from wipe_station.safe_text import visible
 from wipe_station.tui.commands import StationCommands
-from wipe_station.tui.messages import PhoneChanged
+from wipe_station.tui.engine_thread import EngineThread
+from wipe_station.tui.messages import EngineFailed, HostProblem, PhonesChanged
 from wipe_station.tui.screens.batches import BatchesScreen
 from wipe_station.tui.screens.certificates import CertificatesScreen
 from wipe_station.tui.screens.confirm import ConfirmErase
@@ -85,6 +88,13 @@ class WipeStationApp(App[None]):
         self.attestations = Attestations()
         self.engine: Engine | None = None
         self._fleet: Any = None
+        # The engine (and the demo's lab) run on their own loop in their own thread.
+        self._engine_thread: EngineThread | None = None
+        # Views changed since the UI last looked (by object: a phone's next job is a new
+        # view, and the one it replaces must still be seen, e.g. certified), under the lock:
+        # the engine's thread adds, the UI's takes them all at once.
+        self._pending: dict[int, PhoneView] = {}
+        self._pending_lock = threading.Lock()
         self.idle_sign_out_s = idle_sign_out_s
         self._idle_s: float | None = None  # in force for the operator signed in now
         self._idle_timer: Timer | None = None
@@ -157,8 +167,7 @@ class WipeStationApp(App[None]):
                 # Phones plugged in from now on are this operator's; an erasure already
                 # approved keeps the name of the technician who approved it.
                 self.engine.actor = actor_of(op)
-            for view in list(self.engine.phones.values()):
-                screen.show(view)
+            screen.show_all(list(self.engine.phones.values()))
         self._start_idle_clock(idle_s)  # from when the station screen is ready
 
     def _idle_setting(self) -> float:
@@ -220,53 +229,93 @@ class WipeStationApp(App[None]):
 
     async def _start_engine(self) -> None:
         assert self.operator is not None
+        host = self._engine_thread = EngineThread().start()
         if self.demo_phones:
             from wipe_station.orchestrator.demo_fleet import DemoFleet
 
             self._fleet = DemoFleet(
                 self.demo_phones, profiles=self.demo_profiles, lab_process=self.lab_process
             )
-            await self._fleet.__aenter__()
+            await host.run(self._fleet.__aenter__())
             self.android_backend = self._fleet.android.bus.backend()
             self.usbmux_address = self._fleet.usbmux_address
             # The demo customer's return list announces the lab fleet, as a real one would.
             from wipe_station.orchestrator.demo_home import announce_demo_returns
 
             await asyncio.to_thread(announce_demo_returns, self.ctx, self._fleet.identities())
-        self.engine = Engine(
-            self.ctx,
-            actor_of(self.operator),
-            android_backend=self.android_backend,
-            usbmux_address=self.usbmux_address,
-            emulated=bool(self.demo_phones),
-            listener=self._phone_changed,
-            approvals=self.approvals,
-            attestations=self.attestations,
-            return_timeout_s=120 if self.demo_phones else 900,
-            on_host_problem=lambda text: self.notify(
-                text, title="iPhones", severity="warning", timeout=30, markup=False
-            ),
+        actor = actor_of(self.operator)
+        # Built on its own loop: whatever asyncio objects it makes belong there.
+        self.engine = engine = await host.call(
+            lambda: Engine(
+                self.ctx,
+                actor,
+                android_backend=self.android_backend,
+                usbmux_address=self.usbmux_address,
+                emulated=bool(self.demo_phones),
+                listener=self._phone_changed,
+                approvals=self.approvals,
+                attestations=self.attestations,
+                return_timeout_s=120 if self.demo_phones else 900,
+                on_host_problem=lambda text: self.post_message(HostProblem(text)),
+            )
         )
         if self.android_backend is not None:
-            self.run_worker(self.engine.watch_usb(), group="engine")
+            self._watch(host.spawn(engine.watch_usb()))
         if self.usbmux_address is not None:
             # Runs even when no usbmuxd is up yet: it says how to start one and keeps trying.
-            self.run_worker(self.engine.watch_usbmux(), group="engine")
+            self._watch(host.spawn(engine.watch_usbmux()))
+
+    def _watch(self, task: concurrent.futures.Future[None]) -> None:
+        """A watcher that ends with an error ends the app, as a failed worker would."""
+
+        def ended(fut: concurrent.futures.Future[None]) -> None:
+            if not fut.cancelled() and fut.exception() is not None:
+                self.post_message(EngineFailed(fut.exception()))  # type: ignore[arg-type]
+
+        task.add_done_callback(ended)
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        error = message.error
+        self._handle_exception(error if isinstance(error, Exception) else RuntimeError(error))
+
+    def on_host_problem(self, message: HostProblem) -> None:
+        self.notify(message.text, title="iPhones", severity="warning", timeout=30)
+
+    async def _on_engine(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` where the engine runs: what changes a view or answers the engine."""
+        if self._engine_thread is None:
+            return fn(*args)
+        return await self._engine_thread.call(fn, *args)
 
     def _phone_changed(self, view: PhoneView) -> None:
-        self.post_message(PhoneChanged(view))
+        """The engine's listener, called on the engine's thread."""
+        self._queue_view(view)
         if self._fleet is not None:
             # The demo's technician follows the guidance the station shows for lab phones.
             self._fleet.follow_guidance(view)
 
-    def on_phone_changed(self, message: PhoneChanged) -> None:
-        message.view.note_stage()  # the app's own changes (quarantine, release) start it too
+    def _queue_view(self, view: PhoneView) -> None:
+        # One message for however many changes arrive before the UI gets to it: a busy
+        # bench does not fill the UI's queue, and nothing is dropped (the views are kept).
+        with self._pending_lock:
+            first = not self._pending
+            self._pending[id(view)] = view
+        if first:
+            self.post_message(PhonesChanged())
+
+    def on_phones_changed(self, _: PhonesChanged) -> None:
+        with self._pending_lock:
+            views, self._pending = list(self._pending.values()), {}
+        self._show_views(views)
+
+    def _show_views(self, views: list[PhoneView]) -> None:
         if self.engine is not None:
-            self._label_when_certified(message.view)
+            for view in views:
+                self._label_when_certified(view)
         # Also while a form or the certificate list is open on top of the station screen.
         for screen in self.screen_stack:
             if isinstance(screen, StationScreen):
-                screen.show(message.view)
+                screen.show_all(views)
 
     # -- actions (the core checks the role; the screen only hides what it may not do) --------
     async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
@@ -291,9 +340,7 @@ class WipeStationApp(App[None]):
     def request_wipe(self, keys: list[str] | None) -> None:
         if not self._allowed(Permission.WIPE):
             return
-        ready = self.approvals.ready()
-        candidates = ready if keys is None else [k for k in keys if k in ready]
-        self.run_worker(self._confirm_wipe(keys, candidates), exclusive=True, group="wipe")
+        self.run_worker(self._confirm_wipe(keys), exclusive=True, group="wipe")
 
     def _erasable(self, keys: list[str]) -> list[str]:
         # Ask the records, not the screen: a quarantined phone may not become WIPING.
@@ -307,7 +354,9 @@ class WipeStationApp(App[None]):
                 ok.append(key)
         return ok
 
-    async def _confirm_wipe(self, keys: list[str] | None, candidates: list[str]) -> None:
+    async def _confirm_wipe(self, keys: list[str] | None) -> None:
+        ready: list[str] = await self._on_engine(self.approvals.ready)
+        candidates = ready if keys is None else [k for k in keys if k in ready]
         try:
             chosen = await asyncio.to_thread(self._erasable, candidates) if candidates else []
         except StationError as exc:
@@ -322,10 +371,14 @@ class WipeStationApp(App[None]):
 
         def answer(ok: bool | None) -> None:
             if ok and self.operator is not None:
-                count = self.approvals.approve(chosen, by=actor_of(self.operator))
-                self.notify(f"Erasing {count} phone{'s' if count != 1 else ''}.")
+                by = actor_of(self.operator)
+                self.run_worker(self._approve(chosen, by), group="wipe-approve")
 
         self.push_screen(ConfirmErase(len(chosen), what), answer)
+
+    async def _approve(self, chosen: list[str], by: Any) -> None:
+        count: int = await self._on_engine(lambda: self.approvals.approve(chosen, by=by))
+        self.notify(f"Erasing {count} phone{'s' if count != 1 else ''}.")
 
     def check_screen(self, key: str) -> None:
         """A guided reset asks what the phone shows; the answer goes in under this operator."""
@@ -341,10 +394,14 @@ class WipeStationApp(App[None]):
         assert op is not None
 
         def answered(seen: ScreenSeen | None) -> None:
-            if seen is not None and self.attestations.answer(key, seen, actor_of(op)):
-                self.notify(f"Recorded: {seen.value.replace('_', ' ')}.", markup=False)
+            if seen is not None:
+                self.run_worker(self._attest(key, seen, actor_of(op)), group="attest")
 
         self.push_screen(ScreenCheck(name, question), answered)
+
+    async def _attest(self, key: str, seen: ScreenSeen, by: Any) -> None:
+        if await self._on_engine(self.attestations.answer, key, seen, by):
+            self.notify(f"Recorded: {seen.value.replace('_', ' ')}.", markup=False)
 
     def enter_imei(self, key: str) -> None:
         if not self._allowed(Permission.ENTER_IMEI) or self.engine is None:
@@ -370,10 +427,14 @@ class WipeStationApp(App[None]):
             )
         except StationError as exc:
             return str(exc)
-        if view.facts is not None and value not in view.facts.imeis:
-            view.facts = dataclasses.replace(view.facts, imeis=(*view.facts.imeis, value))
+
+        def add_imei() -> None:
+            if view.facts is not None and value not in view.facts.imeis:
+                view.facts = dataclasses.replace(view.facts, imeis=(*view.facts.imeis, value))
+
+        await self._on_engine(add_imei)
         self.notify(f"IMEI {value} recorded.")
-        self.post_message(PhoneChanged(view))
+        self._queue_view(view)
         return None
 
     def recheck(self, key: str) -> None:
@@ -383,10 +444,16 @@ class WipeStationApp(App[None]):
         if view is None or view.state not in ("blocked", "failed", "interrupted", "detected"):
             self.notify("Only a blocked, failed, interrupted or released phone can be re-checked.")
             return
-        if view.platform.value == "android":
-            self.engine._start(key, self.engine.run_android(key))
+        engine = self.engine
+
+        def start() -> None:
+            run = engine.run_android if view.platform.value == "android" else engine.run_ios
+            engine._start(key, run(key))
+
+        if self._engine_thread is None:
+            start()
         else:
-            self.engine._start(key, self.engine.run_ios(key))
+            self._engine_thread.call_soon(start)
 
     # -- quarantine: set a phone aside (technician), release it (admin) ----------------------
     def quarantine(self, key: str) -> None:
@@ -426,14 +493,19 @@ class WipeStationApp(App[None]):
         )
         if not done:  # the lifecycle's refusal, e.g. the erasure started
             return
-        view.state, view.progress, view.reason = (
-            DeviceState.QUARANTINED.value,
-            "quarantined",
-            reason,
-        )
-        view.log.append("quarantined")
+
+        def set_aside() -> None:
+            view.state, view.progress, view.reason = (
+                DeviceState.QUARANTINED.value,
+                "quarantined",
+                reason,
+            )
+            view.log.append("quarantined")
+            view.note_stage()
+
+        await self._on_engine(set_aside)
         self.notify(f"{self._phone_name(view)} is in quarantine: it will not be erased.")
-        self.post_message(PhoneChanged(view))
+        self._queue_view(view)
 
     def release_quarantine(self, key: str) -> None:
         if not self._allowed(Permission.RELEASE_QUARANTINE) or self.engine is None:
@@ -475,7 +547,7 @@ class WipeStationApp(App[None]):
             records.release_left_before, self.ctx, actor_of(op), view.device_id, reason
         )
         if done:
-            self._released(view)
+            await self._released(view)
 
     async def _release(self, view: PhoneView, op: Operator) -> None:
         assert view.device_id is not None
@@ -488,19 +560,24 @@ class WipeStationApp(App[None]):
             "released from quarantine",
         )
         if done:
-            self._released(view)
+            await self._released(view)
 
-    def _released(self, view: PhoneView) -> None:
-        # A phone that was waiting for the go-ahead waits again; any other may be re-checked.
-        waiting = view.key in self.approvals.ready()
-        view.state = "ready" if waiting else DeviceState.DETECTED.value
-        view.progress = "released"
-        view.reason = ""
-        view.log.append(
-            "released from quarantine" + ("" if waiting else ": press r to re-check it")
-        )
+    async def _released(self, view: PhoneView) -> None:
+        def release() -> None:
+            # A phone that was waiting for the go-ahead waits again; any other may be
+            # re-checked.
+            waiting = view.key in self.approvals.ready()
+            view.state = "ready" if waiting else DeviceState.DETECTED.value
+            view.progress = "released"
+            view.reason = ""
+            view.log.append(
+                "released from quarantine" + ("" if waiting else ": press r to re-check it")
+            )
+            view.note_stage()
+
+        await self._on_engine(release)
         self.notify(f"{self._phone_name(view)} is released from quarantine.")
-        self.post_message(PhoneChanged(view))
+        self._queue_view(view)
 
     @staticmethod
     def _phone_name(view: PhoneView) -> str:
@@ -568,11 +645,18 @@ class WipeStationApp(App[None]):
         if not done:
             return
         self.notify(f"{serial} assigned to customer {org}")
-        if self.engine is not None:
-            for view in self.engine.phones.values():
-                if view.facts is not None and view.facts.serial == serial:
-                    view.announced = True
-                    self.post_message(PhoneChanged(view))
+        engine = self.engine
+        if engine is None:
+            return
+
+        def announced() -> list[PhoneView]:
+            views = [v for v in engine.phones.values() if v.facts and v.facts.serial == serial]
+            for view in views:
+                view.announced = True
+            return views
+
+        for view in await self._on_engine(announced):
+            self._queue_view(view)
 
     # -- a label as soon as a phone is certified (print.label_at_certification) ---------------
     def _label_when_certified(self, view: PhoneView) -> None:
@@ -610,8 +694,24 @@ class WipeStationApp(App[None]):
         self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
-        if self._fleet is not None:
-            await self._fleet.__aexit__(None, None, None)
+        host = self._engine_thread
+        if host is None:
+            return
+        # The phones' jobs and the watchers end first, then the lab, then the thread.
+        try:
+            if self._fleet is not None and host.running:
+                await host.run(self._close_fleet())
+        finally:
+            await host.stop()
+
+    async def _close_fleet(self) -> None:
+        """On the engine's loop: cancel what runs there, then close the lab."""
+        me = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not me]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._fleet.__aexit__(None, None, None)
 
 
 def run_demo_ui(

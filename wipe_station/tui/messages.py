@@ -1,13 +1,26 @@
-"""Messages the engine's listener posts to the app (from any task, so through the queue)."""
+"""Messages the engine's side posts to the app (from the engine's thread, so through the queue)."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
-from wipe_station.orchestrator.engine import PhoneView
+
+class PhonesChanged(Message):
+    """Phones changed: the app takes their views from its pending set (one message for a
+    burst of changes, however many)."""
 
 
-class PhoneChanged(Message):
-    def __init__(self, view: PhoneView) -> None:
+class HostProblem(Message):
+    """A problem of the station itself (no usbmuxd), for the operator."""
+
+    def __init__(self, text: str) -> None:
         super().__init__()
-        self.view = view
+        self.text = text
+
+
+class EngineFailed(Message):
+    """A task on the engine's thread ended with an error nobody handled."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error

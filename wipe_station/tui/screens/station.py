@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import cast
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
@@ -25,6 +27,7 @@ from wipe_station.tui.screens.help import HelpScreen, keys_of
 from wipe_station.tui.session import StationActions
 from wipe_station.tui.tables import selected_key
 from wipe_station.tui.widgets.header import StationHeader
+from wipe_station.tui.widgets.phone_table import PhoneTable
 
 # `f` steps through these: what needs a person, what is under way, what is done.
 STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -92,7 +95,7 @@ class StationScreen(Screen[None]):
         self._actions = actions
         self._selected_quarantined = False  # the footer shows release rather than quarantine
         self._views: dict[str, PhoneView] = {}
-        self._cells: dict[str, tuple[object, ...]] = {}  # what each row shows now
+        self._cells: dict[str, tuple[Text, ...]] = {}  # what each row shows now
         self._states: dict[str, str] = {}  # for the summary bar
         self._table_ready = False  # phones shown before the table has columns wait for it
         self._widths = presenter.DEFAULT_WIDTHS
@@ -116,7 +119,7 @@ class StationScreen(Screen[None]):
         yield Static("", id="summary")
         yield Input(placeholder="search: model, serial, IMEI, certificate; Esc clears", id="search")
         with Vertical(id="main"):
-            yield DataTable(id="phones", cursor_type="row", zebra_stripes=True)
+            yield PhoneTable(id="phones", cursor_type="row", zebra_stripes=True)
             yield Static("Plug in a phone.", id="detail")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -203,13 +206,40 @@ class StationScreen(Screen[None]):
 
     # -- phones changing ------------------------------------------------------------------------
     def show(self, view: PhoneView) -> None:
-        self._views[view.key] = view
+        self.show_all([view])
+
+    def show_all(self, views: list[PhoneView]) -> None:
+        """Phones that changed, drawn together: one pass over the table's caches, one
+        summary and one detail pane for the lot (64 busy phones send bursts of changes)."""
+        for view in views:
+            self._views[view.key] = view
         if not self._table_ready:
             return
-        if self._states.get(view.key) != view.state:
-            self._states[view.key] = view.state
+        try:
+            table = self.query_one(PhoneTable)
+        except NoMatches:
+            return  # the screen is being taken down (the app is closing): nothing to draw
+        changes: dict[str, dict[str, Text]] = {}
+        states_changed = False
+        for view in views:
+            if self._states.get(view.key) != view.state:
+                self._states[view.key] = view.state
+                states_changed = True
+            changed = self._row_changes(table, view)
+            if changed:
+                changes[view.key] = changed
+        # Only the changed cells, and only their rows redrawn: with 64 busy phones, redrawing
+        # the whole table on every progress message is what made key presses lag.
+        table.update_cells(changes)
+        if states_changed:
             self._show_summary()
-        table = self.query_one(DataTable)
+        selected = self.selected()
+        if selected is not None and any(v is selected for v in views):
+            self._show_detail(selected)
+            self._refresh_keys(selected)
+
+    def _row_changes(self, table: PhoneTable, view: PhoneView) -> dict[str, Text]:
+        """The cells of ``view``'s row that differ from what it shows (a new row is added)."""
         visible_now = self._visible(view)
         if view.key not in table.rows:
             if visible_now:
@@ -218,30 +248,39 @@ class StationScreen(Screen[None]):
                 self._cells[view.key] = cells
                 if SORTS[self.sort] is not None or self.reverse:
                     self._rebuild_soon()  # new rows arrive at the bottom: put it in its place
-            return
+            return {}
         if not visible_now:
             self._rebuild_soon()  # no longer what the filter shows
-            return
-        # Only what changed: with 64 busy phones, re-measuring every cell on every progress
-        # message is what would make key presses lag (the widths are fixed).
+            return {}
         cells = presenter.row(view, self._widths)
         before = self._cells.get(view.key, ())
+        changed: dict[str, Text] = {}
         for i, (column, value) in enumerate(zip(presenter.COLUMNS, cells, strict=True)):
-            if i >= len(before) or before[i] != value:
-                table.update_cell(view.key, column, value)
+            if i >= len(before) or not _same(before[i], value):
+                changed[column] = value
                 if column == SORTS[self.sort]:
                     self._rebuild_soon()
         self._cells[view.key] = cells
-        if self.selected() is view:
-            self._show_detail(view)
-            self._refresh_keys(view)
+        return changed
 
     def _tick(self) -> None:
-        table = self.query_one(DataTable)
+        # The Time column, in one batch: only the cells whose m:ss moved are redrawn.
+        try:
+            table = self.query_one(PhoneTable)
+        except NoMatches:
+            return
+        changes: dict[str, dict[str, Text]] = {}
+        at = presenter.COLUMNS.index("Time")
         for key in list(table.rows):
             view = self._views.get(str(key.value))
-            if view is not None:
-                table.update_cell(key, "Time", presenter.shown(presenter.elapsed(view)))
+            cells = self._cells.get(str(key.value))
+            if view is None or cells is None:
+                continue
+            value = presenter.shown(presenter.elapsed(view))
+            if not _same(cells[at], value):
+                changes[view.key] = {"Time": value}
+                self._cells[view.key] = (*cells[:at], value, *cells[at + 1 :])
+        table.update_cells(changes)
 
     def _show_summary(self) -> None:
         parts = [presenter.summary(list(self._views.values()))]
@@ -257,7 +296,8 @@ class StationScreen(Screen[None]):
             shown_filters.append(f"search “{visible(self.search, 40)}” (/)")
         if shown_filters:
             parts.append(Content.styled("   ▸ " + " · ".join(shown_filters), "bold"))
-        self.query_one("#summary", Static).update(Content("").join(parts))
+        # One line, always: no layout pass for it (a layout pass redraws the whole screen).
+        self.query_one("#summary", Static).update(Content("").join(parts), layout=False)
 
     def selected(self) -> PhoneView | None:
         key = selected_key(self.query_one(DataTable))
@@ -430,6 +470,17 @@ class StationScreen(Screen[None]):
 
     def action_sign_out(self) -> None:
         self.actions.sign_out("manual")
+
+
+def _same(shown: object, new: Text) -> bool:
+    """Whether a cell already shows ``new``: Rich's ``Text ==`` leaves out the text's own
+    style, so an underline coming or going would otherwise never reach the screen."""
+    return (
+        isinstance(shown, Text)
+        and shown.plain == new.plain
+        and shown.style == new.style
+        and shown.spans == new.spans
+    )
 
 
 NO_CUSTOMER = "no customer"
