@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -664,7 +665,8 @@ class WipeStationApp(App[None]):
         if view.state != "certified" or not number or number in self._labelled:
             return
         self._labelled.add(number)
-        self.run_worker(self._print_label(number), group="print")
+        # A callable, not a coroutine: one the app exits before starting is never created.
+        self.run_worker(partial(self._print_label, number), group="print")
 
     async def _print_label(self, number: str) -> None:
         # Printed under the station's engine actor: the technician who started the erasure.
