@@ -111,3 +111,28 @@ def test_a_phone_handed_over_before_says_where_it_went(home: Path, sqlite_url: s
     finally:
         lab.close()
         ctx.close()
+
+
+def test_a_blocked_phone_rechecked_after_its_blocker_is_gone_is_erased(
+    home: Path, sqlite_url: str
+) -> None:
+    ctx = open_station(home, sqlite_url)
+    lab = AndroidLab()
+    try:
+        handle = lab.attach("moto-g54-sim", port_path="1-1", tcp_port=None, zero_delay=True)
+        engine = Engine(ctx, ANNA, android_backend=lab.bus.backend(), emulated=True)
+
+        async def scenario() -> tuple[str, str]:
+            first = await engine.run_android("1-1")
+            handle.technician.remove_sim()  # the SIM comes out, then the technician presses r
+            engine.recheck("1-1")
+            engine.recheck("1-1")  # pressed twice: the running job is left to finish
+            task = engine._tasks["1-1"]
+            return first.state, (await task).state
+
+        assert asyncio.run(scenario()) == ("blocked", "certified")
+        with ctx.session() as s:
+            assert len(s.exec(select(WipeJob)).all()) == 2
+    finally:
+        lab.close()
+        ctx.close()

@@ -359,6 +359,13 @@ class Engine:
         return ctx.keys_dir / "pairing"
 
     # -- discovery: the same doors for real phones and the lab ----------------------------
+    def recheck(self, key: str) -> None:
+        """Run the job of a phone already seen again (blocked, failed, interrupted or
+        released), on the engine's loop; a phone whose job still runs is left to it."""
+        view = self.phones[key]
+        run = self.run_android if view.platform.value == "android" else self.run_ios
+        self._start(key, run(key))
+
     def _start(self, key: str, job: Any) -> None:
         task = self._tasks.get(key)
         if task is not None and not task.done():

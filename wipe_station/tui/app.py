@@ -445,16 +445,10 @@ class WipeStationApp(App[None]):
         if view is None or view.state not in ("blocked", "failed", "interrupted", "detected"):
             self.notify("Only a blocked, failed, interrupted or released phone can be re-checked.")
             return
-        engine = self.engine
-
-        def start() -> None:
-            run = engine.run_android if view.platform.value == "android" else engine.run_ios
-            engine._start(key, run(key))
-
         if self._engine_thread is None:
-            start()
+            self.engine.recheck(key)
         else:
-            self._engine_thread.call_soon(start)
+            self._engine_thread.call_soon(partial(self.engine.recheck, key))
 
     # -- quarantine: set a phone aside (technician), release it (admin) ----------------------
     def quarantine(self, key: str) -> None:
