@@ -452,7 +452,23 @@ class AndroidDriver:
         self._address_before_reset = dev.address
         if self.adb_ready and self.sdk >= TEST_HARNESS_SDK and self.lock != "set":
             await _say(progress, "Reset: Android Test Harness Mode (automatic, no hands needed)")
-            out, item = await self._io(self._shell, "erase", "test_harness_enable")
+            try:
+                out, item = await self._io(self._shell, "erase", "test_harness_enable")
+            except DeviceGone:
+                # An accepted enable prints nothing and starts the reset at once, so a phone
+                # can be gone before a busy station reads the empty reply. Only what the phone
+                # reports when it returns (boot count, android_id, data) says it was reset.
+                evidence.append(
+                    EvidenceItem(
+                        "erase",
+                        "test_harness",
+                        allowlist.SHELL["test_harness_enable"],
+                        "no reply: the phone left the bus right after the command; what it "
+                        "reports when it returns decides whether it was reset",
+                        False,
+                    )
+                )
+                return evidence + self._chose(ROUTE_TEST_HARNESS)
             refusal = readings.test_harness_refusal(out)
             evidence.append(
                 EvidenceItem(

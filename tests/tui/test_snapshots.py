@@ -203,5 +203,12 @@ def test_batch_screen_after_scans(
             "R5CW30AB001 is not certified (it is blocked); erase and certify it first",
             ok=False,
         )
+        # The scan field has the focus; its blinking cursor would be on or off depending on
+        # when the picture is taken (a flaky snapshot under load): held on.
+        scan_field = screen.query_one("#scan")
+        scan_field.focus()
+        scan_field.cursor_blink = False
+        await pilot.pause()
+        assert scan_field.has_focus
 
     assert snap_compare(app, terminal_size=size, run_before=scan)

@@ -193,6 +193,8 @@ class AdbdConnection:
         if self.phone.profile.fault == "slow_replies":
             await asyncio.sleep(self.phone.profile.slow_reply_seconds)
         output, _status = shell.run(self.phone.state, command) if command else ("", 0)
+        if not self.phone.plugged or self.phone.mode.value != "android":
+            return  # the command took the phone down (a reset): nothing more leaves it
         data = output.encode("utf-8")
         for i in range(0, len(data), self.max_payload):
             if stream.closed:

@@ -18,6 +18,7 @@ FAULTS = (
     "never_returns",
     "fake_reset",  # reboots as if reset but keeps everything (boot_count, android_id, data)
     "ignores_reset",  # accepts every reset request and does nothing at all
+    "resets_before_reply",  # goes down on `cmd testharness enable` before adbd's reply is out
 )
 LOCKS = ("none", "pin", "pattern", "password")
 # A capture: what a real phone printed for one base command, verbatim, and its exit status.
