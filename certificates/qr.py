@@ -87,14 +87,12 @@ _RUN = re.compile(rb"#+")
 def _blocks(rows: list[bytes]) -> list[tuple[int, int, int, int]]:
     """The runs of ``_runs``, with a run that repeats exactly in the rows below it drawn as one
     taller rectangle: a third fewer rectangles to write (each costs reportlab a Python call)."""
+    by_row: list[set[tuple[int, int]]] = [set() for _ in range(len(rows) + 1)]  # last: none
+    for r, col, _, cols in _runs(rows):
+        by_row[r].add((col, cols))
     done: list[tuple[int, int, int, int]] = []
     open_: dict[tuple[int, int], int] = {}  # (column, columns) -> first row
-    for r in range(len(rows) + 1):
-        here = (
-            {(m.start(), m.end() - m.start()) for m in _RUN.finditer(rows[r])}
-            if r < len(rows)
-            else set()
-        )
+    for r, here in enumerate(by_row):
         for key in [k for k in open_ if k not in here]:
             first = open_.pop(key)
             done.append((first, key[0], r - first, key[1]))

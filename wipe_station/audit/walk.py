@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
-from wipe_station.audit.chain import FORMAT_VERSION, GENESIS, hash_event
-
-_SAFE_INT = 2**53  # RFC 8785 writes integers below this as plain decimals
+from wipe_station.audit.chain import _SAFE_INT, FORMAT_VERSION, GENESIS, hash_event
 
 
 @dataclass(slots=True)

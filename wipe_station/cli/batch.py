@@ -13,9 +13,10 @@ from wipe_station.cli.runtime import (
     pass_runtime,
     print_option,
     send_to_printer,
+    verify_file,
     write_file,
 )
-from wipe_station.errors import IntegrityFailure, StationError
+from wipe_station.errors import StationError
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
@@ -182,16 +183,8 @@ def verify(pdf: Path, public_key: Path) -> None:
                  1 forged, damaged or signed by another key,
                  2 usage or an unreadable file."""
     from certificates.manifest_verify import verify_manifest_pdf
-    from certificates.verify import VerificationError
 
-    try:
-        data, pem = pdf.read_bytes(), public_key.read_bytes()
-    except OSError as exc:
-        raise StationError(f"cannot read {exc.filename}: {exc.strerror}") from exc
-    try:
-        signed = verify_manifest_pdf(data, pem)
-    except VerificationError as exc:
-        raise IntegrityFailure(f"INVALID: {visible(pdf.name)}: {visible(str(exc))}") from exc
+    signed = verify_file(pdf, public_key, verify_manifest_pdf)
     m = signed.manifest
     click.echo(
         f"VALID: manifest {m.batch_id}, {len(m.phones)} phones, signed by station "

@@ -16,6 +16,7 @@ from wipe_station.cli.runtime import (
     pass_runtime,
     print_option,
     send_to_printer,
+    verify_file,
     write_file,
 )
 from wipe_station.db.models import Certificate, Customer, Device
@@ -246,17 +247,13 @@ def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
     Exit status: 0 valid, signed by the key given,
                  1 forged, damaged, signed by another key, or superseded (with --bundle),
                  2 usage or an unreadable file."""
-    from certificates.verify import VerificationError, describe, verify_pdf
+    from certificates.verify import VerifiedCertificate, describe, verify_pdf
 
-    try:
-        data, pem = pdf.read_bytes(), public_key.read_bytes()
-    except OSError as exc:
-        raise StationError(f"cannot read {exc.filename}: {exc.strerror}") from exc
-    try:
+    def check(data: bytes, pem: bytes) -> tuple[list[VerifiedCertificate], dict[str, str]]:
         results = verify_pdf(data, pem)
-    except VerificationError as exc:
-        raise IntegrityFailure(f"INVALID: {visible(pdf.name)}: {visible(str(exc))}") from exc
-    successors = _successors(bundle, pem) if bundle is not None else {}
+        return results, (_successors(bundle, pem) if bundle is not None else {})
+
+    results, successors = verify_file(pdf, public_key, check)
     superseded = []
     for result in results:
         number = result.payload.number

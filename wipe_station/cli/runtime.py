@@ -15,7 +15,7 @@ import click
 from wipe_station import dates
 from wipe_station.context import StationContext, open_station
 from wipe_station.db.models import Operator
-from wipe_station.errors import SignInFailed, StationError
+from wipe_station.errors import IntegrityFailure, SignInFailed, StationError
 from wipe_station.operators import authorize, sign_in
 from wipe_station.paths import home_path
 from wipe_station.roles import Permission
@@ -68,6 +68,24 @@ class Runtime:
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
+
+
+T = TypeVar("T")
+
+
+def verify_file(pdf: Path, public_key: Path, check: Callable[[bytes, bytes], T]) -> T:
+    """``check(pdf bytes, key PEM)`` of a signed PDF someone hands in: an unreadable file is a
+    usage error (exit 2), a refused one ``INVALID: <file>: <why>`` (exit 1)."""
+    from certificates.verify import VerificationError
+
+    try:
+        data, pem = pdf.read_bytes(), public_key.read_bytes()
+    except OSError as exc:
+        raise StationError(f"cannot read {exc.filename}: {exc.strerror}") from exc
+    try:
+        return check(data, pem)
+    except VerificationError as exc:
+        raise IntegrityFailure(f"INVALID: {visible(pdf.name)}: {visible(str(exc))}") from exc
 
 
 def fail(message: str) -> StationError:

@@ -29,7 +29,7 @@ from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
 from wipe_station.errors import IllegalTransition, StationError
 from wipe_station.lifecycle import DeviceState, check
-from wipe_station.operators import actor_of, authorize, record_session, sign_in
+from wipe_station.operators import actor_of, record_session, sign_in
 from wipe_station.orchestrator import records
 from wipe_station.orchestrator.approvals import Approvals, Attestations
 from wipe_station.orchestrator.engine import Engine, PhoneView
@@ -47,7 +47,7 @@ from wipe_station.tui.screens.quarantine import QuarantineReason
 from wipe_station.tui.screens.screen_check import ScreenCheck
 from wipe_station.tui.screens.sign_in import SignInScreen
 from wipe_station.tui.screens.station import StationScreen
-from wipe_station.tui.session import UiSession, report_print
+from wipe_station.tui.session import UiSession, off_loop, report_print
 
 # The clock the idle sign-out measures with; tests replace it with one they move by hand.
 idle_clock = time.monotonic
@@ -320,23 +320,12 @@ class WipeStationApp(App[None]):
 
     # -- actions (the core checks the role; the screen only hides what it may not do) --------
     async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-        """Run a records call off the event loop; a refusal or failure becomes a notification.
-        Returns (done, result)."""
-        try:
-            return True, await asyncio.to_thread(fn, *args)
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
-            return False, None
+        """`session.off_loop`, also while nobody is signed in (a label for a finished job)."""
+        return await off_loop(self.notify, fn, *args)
 
     def _allowed(self, permission: Permission) -> bool:
-        if self.operator is None:
-            return False
-        try:
-            authorize(self.ctx, self.operator, permission)
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
-            return False
-        return True
+        session = self.session()
+        return session is not None and session.allowed(permission)
 
     def request_wipe(self, keys: list[str] | None) -> None:
         if not self._allowed(Permission.WIPE):

@@ -44,13 +44,18 @@ class UiSession:
         return True
 
     async def in_thread(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-        """Run a records call off the event loop; a refusal or failure becomes a notification.
-        Returns (done, result)."""
-        try:
-            return True, await asyncio.to_thread(fn, *args)
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
-            return False, None
+        """Run a records call off the event loop; see `off_loop`."""
+        return await off_loop(self.notify, fn, *args)
+
+
+async def off_loop(notify: Notify, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """Run a records call off the event loop; a refusal or failure becomes a notification.
+    Returns (done, result)."""
+    try:
+        return True, await asyncio.to_thread(fn, *args)
+    except StationError as exc:
+        notify(str(exc), severity="error")
+        return False, None
 
 
 class StationActions(Protocol):
