@@ -59,3 +59,40 @@ def test_remote_bus_gives_libusb_errors(tmp_path: Path) -> None:
             assert gone.value.errno == errno.ENODEV
         finally:
             server.stop()
+
+
+def test_bus_frames_survive_any_split_and_a_peer_gone_mid_frame() -> None:
+    """One recv usually brings a whole frame, but a stream socket may deliver it a byte at a
+    time, or several frames at once; a peer that hangs up mid-frame is no frame at all."""
+    import socket
+    import threading
+
+    from drivers.emulated.usb_remote import FrameReader, send_frame
+
+    ours, theirs = socket.socketpair()
+    frames = [({"op": "read", "n": i}, bytes(range(i % 256)) * (i + 1)) for i in range(6)]
+    sent = bytearray()
+    for header, data in frames:
+        pair = socket.socketpair()
+        send_frame(pair[0], header, data)
+        pair[0].close()
+        sent += pair[1].recv(1 << 20)
+        pair[1].close()
+
+    def trickle() -> None:
+        # the first frames a byte at a time, the rest in one write, then half a frame
+        cut = len(sent) // 2
+        for i in range(cut):
+            theirs.send(sent[i : i + 1])
+        theirs.sendall(sent[cut:])
+        theirs.sendall(sent[:10])
+        theirs.close()
+
+    writer = threading.Thread(target=trickle)
+    writer.start()
+    reader = FrameReader(ours)
+    got = [reader.frame() for _ in frames]
+    assert got == frames
+    assert reader.frame() is None  # ten bytes of a frame, then the peer hung up
+    writer.join()
+    ours.close()
