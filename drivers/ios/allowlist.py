@@ -52,6 +52,11 @@ NVRAM_KEYS = frozenset({"fm-activation-locked", "fm-spstatus", "obliteration", "
 
 MOBILEBACKUP2 = "com.apple.mobilebackup2"
 MCINSTALL = "com.apple.mobile.MCInstall"
+INSECURE_NOTIFICATION_PROXY = "com.apple.mobile.insecure_notification_proxy"
+# Posted on the phone when someone taps Trust; observing it is how usbmuxd learns of the tap at
+# once (libimobiledevice/usbmuxd src/preflight.c). Its sibling request_host_buid is not observed:
+# answering it means SetValue UntrustedHostBUID, a write the station never makes.
+REQUEST_PAIR = "com.apple.mobile.lockdown.request_pair"
 
 # Service name -> the messages the driver (or the client library on its behalf) sends on it.
 SERVICE_MESSAGES: dict[str, frozenset[str]] = {
@@ -64,6 +69,11 @@ SERVICE_MESSAGES: dict[str, frozenset[str]] = {
         }
     ),
     MCINSTALL: frozenset({"GetCloudConfiguration", "GetProfileList", "EraseDevice"}),
+    # Started without a session while the Trust dialog is up (no pairing, so no TLS either), only
+    # to hear of the Trust tap at once instead of up to a second late. The station observes the
+    # one notification, by name, and posts nothing. Closing sends nothing either: the connection
+    # is just closed, as pymobiledevice3's services do (libimobiledevice would send Shutdown).
+    INSECURE_NOTIFICATION_PROXY: frozenset({f"ObserveNotification/{REQUEST_PAIR}"}),
 }
 
 

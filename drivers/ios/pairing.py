@@ -42,8 +42,10 @@ from drivers.ios.errors import translated
 from drivers.ios.lockdown import GuardedLockdown
 from drivers.ios.progress import TAP_TRUST, UNLOCK_FIRST, say
 from drivers.ios.records import PairRecordStore
+from drivers.ios.trust_watch import TrustWatch
 
-REASK_S = 10.0
+# How long a pending Pair waits before it is asked again when the phone posts nothing.
+REASK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,9 @@ async def host_identity(store: PairRecordStore) -> HostIdentity:
     return cached if cached is not None else await asyncio.to_thread(load_host_identity, store)
 
 
-async def pair(client: GuardedLockdown, identity: HostIdentity, timeout: float) -> None:
-    """Send a Pair request under ``identity`` and save the pair record once the phone agrees
-    (pymobiledevice3's `LockdownClient.pair` with the station's identity instead of new keys)."""
+async def pair_options(client: GuardedLockdown, identity: HostIdentity) -> dict[str, Any]:
+    """The Pair request under ``identity`` for the phone behind ``client``: made once per wait
+    for the Trust tap and sent again as is (one GetValue and one signature, not one a re-ask)."""
     device_public_key = await client.get_value("", "DevicePublicKey")
     if not device_public_key:
         raise PairingError("the phone did not give its DevicePublicKey")
@@ -130,14 +132,20 @@ async def pair(client: GuardedLockdown, identity: HostIdentity, timeout: float) 
         "SystemBUID": client.system_buid,
         "WiFiMACAddress": client.wifi_mac_address,
     }
-    options = {
+    return {
         "HostName": socket.gethostname(),
         "PairRecord": request,
         "ProtocolVersion": "2",
         "PairingOptions": {"ExtendedPairingErrors": True},
     }
-    answer = await client._request_pair(options, timeout=timeout)
-    record: dict[str, Any] = {**request, **identity.record}
+
+
+async def pair(client: GuardedLockdown, identity: HostIdentity, options: dict[str, Any]) -> None:
+    """Send one Pair request and save the pair record if the phone agrees (pymobiledevice3's
+    `LockdownClient.pair` with the station's identity instead of new keys). Raises the phone's
+    answer otherwise (PairingDialogResponsePendingError, PasswordRequiredError, ...)."""
+    answer = await client._request_pair(options, timeout=0)
+    record: dict[str, Any] = {**options["PairRecord"], **identity.record}
     if answer.get("EscrowBag") is not None:
         record["EscrowBag"] = answer["EscrowBag"]
     client.pair_record = record
@@ -164,35 +172,53 @@ async def ensure_trust(
     deadline = time.monotonic() + timeout_s
     told: str | None = None
     # One identity for every phone (see the module's docstring): a Pair attempt costs one
-    # signature. After the first answer, `_request_pair` re-sends the same request every second
-    # by itself for up to REASK_S, instead of us asking four times a second per waiting phone.
+    # signature, and the request is made once and sent again as is.
     identity = await host_identity(client.store)
-    wait_s = 0.0  # the first attempt only asks, so the technician is told what to do at once
-    while True:
-        with translated("pairing with the phone"):
-            try:
-                await pair(client, identity, wait_s)
-                await client.validate_pairing()
-                return (
-                    (TrustState.PAIRED, "paired")
-                    if client.paired
-                    else (TrustState.PENDING, "paired but no session")
-                )
-            except UserDeniedPairingError:
-                return TrustState.DENIED, "UserDeniedPairing"
-            except PasswordRequiredError:
-                state, answer, message = TrustState.LOCKED, "PasswordProtected", UNLOCK_FIRST
-            except PairingDialogResponsePendingError:
-                state, answer = TrustState.PENDING, "PairingDialogResponsePending"
-                message = TAP_TRUST
-        if message != told:
-            await say(progress, message)
-            told = message
-        left = deadline - time.monotonic()
-        if left < poll_s:
-            return state, answer
-        if state is TrustState.LOCKED:
-            wait_s = 0.0  # ask again soon: unlocking does not answer a pending request
-            await asyncio.sleep(poll_s)
-        else:
-            wait_s = min(REASK_S, left)
+    with translated("pairing with the phone"):
+        options = await pair_options(client, identity)
+    watch: TrustWatch | None = None
+    watching = False
+    try:
+        while True:
+            asked = time.monotonic()
+            with translated("pairing with the phone"):
+                try:
+                    await pair(client, identity, options)
+                    await client.validate_pairing()
+                    return (
+                        (TrustState.PAIRED, "paired")
+                        if client.paired
+                        else (TrustState.PENDING, "paired but no session")
+                    )
+                except UserDeniedPairingError:
+                    return TrustState.DENIED, "UserDeniedPairing"
+                except PasswordRequiredError:
+                    state, answer, message = TrustState.LOCKED, "PasswordProtected", UNLOCK_FIRST
+                except PairingDialogResponsePendingError:
+                    state, answer = TrustState.PENDING, "PairingDialogResponsePending"
+                    message = TAP_TRUST
+            waiting = deadline - time.monotonic() >= poll_s
+            if waiting and state is TrustState.PENDING and not watching:
+                # The dialog is up: listen for the tap, as usbmuxd does (trust_watch.py), before
+                # telling the technician, so a quick tap is not missed while the proxy opens.
+                watching = True
+                watch = await TrustWatch.open(client)
+            if message != told:
+                await say(progress, message)
+                told = message
+            if not waiting:
+                return state, answer
+            if state is TrustState.LOCKED:
+                # Ask again soon: unlocking posts nothing and does not answer a pending request.
+                await asyncio.sleep(poll_s)
+                continue
+            # Still ask once a second: Don't Trust posts nothing, and a phone without the proxy
+            # is heard only by asking (pymobiledevice3's `_request_pair` waits the same second).
+            pause = min(asked + REASK_S, deadline) - time.monotonic()
+            if watch is None:
+                await asyncio.sleep(max(pause, 0.0))
+            else:
+                await watch.wait(pause)
+    finally:
+        if watch is not None:
+            await watch.close()

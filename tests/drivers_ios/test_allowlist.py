@@ -30,9 +30,11 @@ async def test_every_request_across_all_profiles_is_allow_listed(
     assert len(seen) > 200
     refused = sorted({s for s in seen if not _permitted(*s)}, key=str)
     assert refused == []
-    # The erase paths really ran: both services show up in the recording.
+    # The erase paths really ran: both services show up in the recording. So did the wait for
+    # the Trust tap (the pending profile), through the insecure notification proxy.
     channels = {s[0] for s in seen}
     assert {"com.apple.mobilebackup2", "com.apple.mobile.MCInstall"} <= channels
+    assert allowlist.INSECURE_NOTIFICATION_PROXY in channels
 
 
 async def test_driver_refuses_unlisted_request_before_sending(lab: IosLab, key_dir: Path) -> None:
@@ -61,3 +63,19 @@ def test_allow_list_tables() -> None:
     assert not allowlist.service_message_allowed(
         "com.apple.mobilebackup2", "DLMessageProcessMessage/Backup"
     )
+    proxy = allowlist.INSECURE_NOTIFICATION_PROXY
+    assert allowlist.lockdown_allowed("StartService", service=proxy)
+    assert not allowlist.lockdown_allowed(
+        "StartService", service="com.apple.mobile.notification_proxy"
+    )
+    assert allowlist.service_message_allowed(
+        proxy, "ObserveNotification/com.apple.mobile.lockdown.request_pair"
+    )
+    # Observing only the tap: nothing else is listened to, posted or asked on that service.
+    for message in (
+        "ObserveNotification/com.apple.mobile.lockdown.request_host_buid",
+        "PostNotification/com.apple.mobile.lockdown.request_pair",
+        "ObserveNotification",
+        "Shutdown",
+    ):
+        assert not allowlist.service_message_allowed(proxy, message)

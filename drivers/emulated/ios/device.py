@@ -14,6 +14,7 @@ from typing import Any
 from drivers.emulated.ios import owner, values
 from drivers.emulated.ios.pki import DeviceKey
 from drivers.emulated.ios.profile import Fault, IosProfile, Sim, Trust
+from drivers.emulated.ios.wire import plist_frame
 
 # Keys a real lockdownd answers before any host is paired (no session).
 UNPAIRED_KEYS = (
@@ -38,6 +39,9 @@ UNPAIRED_KEYS = (
 # The lab's own identity on the wire: a captured dump never overrides these.
 IDENTITY_KEYS = frozenset({"UniqueDeviceID", "DevicePublicKey"})
 
+# Posted when someone taps Trust (libimobiledevice/usbmuxd src/preflight.c observes it).
+REQUEST_PAIR = "com.apple.mobile.lockdown.request_pair"
+
 
 @dataclass(frozen=True, slots=True)
 class RecordedRequest:
@@ -48,6 +52,15 @@ class RecordedRequest:
     domain: str | None = None
     key: str | None = None
     service: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class PostedNotification:
+    """A Darwin notification the phone posted, and to how many proxy observers it was relayed."""
+
+    name: str
+    relayed_to: int
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -96,13 +109,18 @@ class EmulatedIphone:
         self.pairings: dict[str, dict[str, Any]] = {}
         self.escrow_bags: dict[str, bytes] = {}
         self.requests: list[RecordedRequest] = []
+        self.notifications: list[PostedNotification] = []
         self.erase_count = 0
         self.wifi_address = _mac_from(profile.udid, 0)
         self._dialog_shown_at: float | None = None
         self._technician_answer: Trust | None = None
-        self._services: dict[int, tuple[str, str]] = {}
+        # When the profile's person taps Trust (trust_delay_s after the dialog came up).
+        self._tap_timer: asyncio.TimerHandle | None = None
+        self._services: dict[int, tuple[str, str | None]] = {}
         self._next_port = 49152
         self._connections: set[asyncio.StreamWriter] = set()
+        # Open notification proxy connections -> the names each observes.
+        self._observers: dict[asyncio.StreamWriter, set[str]] = {}
         self.on_erase: Callable[[EmulatedIphone], None] | None = None
 
     # --- what was asked -------------------------------------------------------------------
@@ -130,8 +148,11 @@ class EmulatedIphone:
             writer.close()
         self._connections.clear()
         self._services.clear()
+        self._observers.clear()
+        # Nobody is left to hear the tap; the next Pair schedules it again if still due.
+        self._cancel_tap()
 
-    def open_service_port(self, service: str, host_id: str) -> int:
+    def open_service_port(self, service: str, host_id: str | None) -> int:
         port = self._next_port
         self._next_port = 49152 + (self._next_port - 49152 + 1) % 16000
         self._services[port] = (service, host_id)
@@ -140,9 +161,44 @@ class EmulatedIphone:
     def has_service_port(self, port: int) -> bool:
         return port in self._services
 
-    def claim_service_port(self, port: int) -> tuple[str, str] | None:
-        """(service, HostID) of a port StartService opened; each port takes one connection."""
+    def claim_service_port(self, port: int) -> tuple[str, str | None] | None:
+        """(service, HostID or None without a session) of a port StartService opened; each port
+        takes one connection."""
         return self._services.pop(port, None)
+
+    # --- notifications --------------------------------------------------------------------
+    def observe(self, writer: asyncio.StreamWriter, names: set[str]) -> None:
+        """``writer``'s proxy relays whatever ``names`` holds (it grows as the host asks)."""
+        self._observers[writer] = names
+
+    def unobserve(self, writer: asyncio.StreamWriter) -> None:
+        self._observers.pop(writer, None)
+
+    @property
+    def observers(self) -> int:
+        """Open notification proxy connections (a test's view of what a host left open)."""
+        return len(self._observers)
+
+    def end_notification_proxies(self) -> None:
+        """The proxy daemon goes away: each connection gets ProxyDeath and is closed (what
+        notification_proxy.c's reader treats as the proxy's end)."""
+        frame = plist_frame({"Command": "ProxyDeath"})
+        for writer in list(self._observers):
+            if not writer.is_closing():
+                writer.write(frame)
+                writer.close()
+        self._observers.clear()
+
+    def post_notification(self, name: str) -> int:
+        """Post a Darwin notification: every proxy observing ``name`` relays it at once."""
+        frame = plist_frame({"Command": "RelayNotification", "Name": name})
+        relayed = 0
+        for writer, names in list(self._observers.items()):
+            if name in names and not writer.is_closing():
+                writer.write(frame)
+                relayed += 1
+        self.notifications.append(PostedNotification(name, relayed))
+        return relayed
 
     # --- values ---------------------------------------------------------------------------
     @property
@@ -284,24 +340,48 @@ class EmulatedIphone:
             return None
         if answer is Trust.DENY:
             self._technician_answer = None
-            self._dialog_shown_at = None
+            self._dialog_gone()
             return "UserDeniedPairing"
         now = time.monotonic()
         if self._dialog_shown_at is None:
             self._dialog_shown_at = now
         trust = self.profile.trust
         if trust is Trust.DENY:
-            self._dialog_shown_at = None
+            self._dialog_gone()
             return "UserDeniedPairing"
         if trust is Trust.ACCEPT:
             waited = now - self._dialog_shown_at
-            if waited >= self.profile.trust_delay_s * self.time_scale:
+            delay = self.profile.trust_delay_s * self.time_scale
+            if waited >= delay:
                 return None
+            self._schedule_tap(delay - waited)
         return "PairingDialogResponsePending"
+
+    def _schedule_tap(self, after_s: float) -> None:
+        """The profile's person taps Trust ``after_s`` from now: the same moment from which Pair
+        is answered, so a host told of the tap and asking at once is let in."""
+        if self._tap_timer is None:
+            shown = self._dialog_shown_at
+            loop = asyncio.get_running_loop()
+            self._tap_timer = loop.call_later(after_s, self._profile_tapped, shown)
+
+    def _profile_tapped(self, shown: float | None) -> None:
+        self._tap_timer = None
+        if shown is not None and shown == self._dialog_shown_at:
+            self.post_notification(REQUEST_PAIR)
+
+    def _cancel_tap(self) -> None:
+        if self._tap_timer is not None:
+            self._tap_timer.cancel()
+            self._tap_timer = None
+
+    def _dialog_gone(self) -> None:
+        self._dialog_shown_at = None
+        self._cancel_tap()
 
     def paired(self, host_id: str, record: dict[str, Any]) -> bytes:
         self.pairings[host_id] = record
-        self._dialog_shown_at = None
+        self._dialog_gone()
         self._technician_answer = None
         bag = secrets.token_bytes(32)
         self.escrow_bags[host_id] = bag
@@ -309,8 +389,14 @@ class EmulatedIphone:
 
     def tap_trust(self) -> None:
         self._technician_answer = Trust.ACCEPT
+        # lockdownd posts request_pair on the tap (what usbmuxd's preflight.c observes); with no
+        # dialog up there is nothing to tap, so nothing is posted.
+        if self._dialog_shown_at is not None:
+            self._cancel_tap()
+            self.post_notification(REQUEST_PAIR)
 
     def tap_dont_trust(self) -> None:
+        # Don't Trust posts nothing: a host learns of it only by asking Pair again.
         self._technician_answer = Trust.DENY
 
     def unlock(self) -> None:
@@ -345,7 +431,7 @@ class EmulatedIphone:
         self.pairings.clear()
         self.escrow_bags.clear()
         self.key = self.key.replaced()  # a new key: old pair records no longer fit
-        self._dialog_shown_at = None
+        self._dialog_gone()
         self._technician_answer = None
 
     def start_erase(self) -> None:

@@ -8,6 +8,10 @@ import uuid
 from typing import Any
 
 from drivers.emulated.ios.device import EmulatedIphone
+from drivers.emulated.ios.notification_proxy import (
+    INSECURE_NOTIFICATION_PROXY,
+    NOTIFICATION_PROXY,
+)
 from drivers.emulated.ios.pki import (
     PairRecordRejected,
     check_pair_record,
@@ -18,7 +22,8 @@ from drivers.emulated.ios.profile import Fault, StalePairing
 from drivers.emulated.ios.wire import FrameError, plist_frame, raw_frame, read_plist_frame
 
 LOCKDOWN_PORT = 62078
-SERVICES = ("com.apple.mobilebackup2", "com.apple.mobile.MCInstall")
+# Services started inside a session, over TLS under that session's pairing.
+SERVICES = ("com.apple.mobilebackup2", "com.apple.mobile.MCInstall", NOTIFICATION_PROXY)
 # What a corrupt reply looks like on the wire: a plist cut off mid-element.
 GARBLED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n<dict>\n\t<key>Val\x00\xff'
@@ -190,6 +195,8 @@ class LockdownSession:
     def _req_StartService(self, msg: dict[str, Any], base: dict[str, Any]) -> tuple[bytes, None]:
         service = msg.get("Service")
         base["Service"] = service
+        if service == INSECURE_NOTIFICATION_PROXY:
+            return self._insecure_notification_proxy(base), None
         if self.session_host is None:
             return plist_frame({**base, "Error": "InvalidService"}), None
         if service not in SERVICES:
@@ -201,6 +208,15 @@ class LockdownSession:
             return plist_frame({**base, "Error": "PasswordProtected"}), None
         port = self.phone.open_service_port(str(service), self.session_host)
         return plist_frame({**base, "Port": port, "EnableServiceSSL": True}), None
+
+    def _insecure_notification_proxy(self, base: dict[str, Any]) -> bytes:
+        """Started with or without a session and never over TLS: usbmuxd's preflight.c starts it
+        on a connection whose StartSession failed, before any pairing exists, and its client
+        (np_client_new) would need a pair record to speak TLS."""
+        if not self.phone.profile.insecure_notification_proxy:
+            return plist_frame({**base, "Error": "InvalidService"})
+        port = self.phone.open_service_port(INSECURE_NOTIFICATION_PROXY, self.session_host)
+        return plist_frame({**base, "Port": port, "EnableServiceSSL": False})
 
     def _req_SetValue(self, msg: dict[str, Any], base: dict[str, Any]) -> tuple[bytes, None]:
         return plist_frame({**base, "Error": "SetProhibited"}), None

@@ -79,6 +79,10 @@ class IosProfile:
     # After the erase the phone attaches, drops off and attaches again (a new DeviceID each time).
     reenumerates: bool = False
     sim_tray_absent: bool = False  # no SIM tray at all (eSIM-only models)
+    # StartService of com.apple.mobile.insecure_notification_proxy works (iOS 7 and later, per
+    # usbmuxd's preflight.c); False refuses it with InvalidService, as an older or odd phone
+    # would, so a host hears of the Trust tap only by asking Pair again.
+    insecure_notification_proxy: bool = True
     # Lab scenario (no source: assumption): the owner's account locks the phone while it is
     # erased, so it comes back with fm-activation-locked=YES although it read NO before.
     locks_after_erase: bool = False

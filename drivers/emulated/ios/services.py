@@ -1,4 +1,5 @@
-"""The services the erase and verification paths use: mobilebackup2 and MCInstall."""
+"""The services behind StartService: mobilebackup2 and MCInstall (erase, verification), and the
+notification proxies (notification_proxy.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ import ssl
 from typing import Any
 
 from drivers.emulated.ios.device import EmulatedIphone
+from drivers.emulated.ios.notification_proxy import (
+    INSECURE_NOTIFICATION_PROXY,
+    NOTIFICATION_PROXY,
+    serve_notification_proxy,
+)
 from drivers.emulated.ios.pki import server_context
 from drivers.emulated.ios.profile import Fault
 from drivers.emulated.ios.wire import FrameError, plist_frame, read_plist_frame
@@ -22,11 +28,14 @@ MC_ERROR_NOT_SUPERVISED = 12067
 async def serve_service(
     phone: EmulatedIphone,
     service: str,
-    host_id: str,
+    host_id: str | None,
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
 ) -> None:
-    record = phone.pairings.get(host_id)
+    if service == INSECURE_NOTIFICATION_PROXY:
+        await serve_notification_proxy(phone, service, reader, writer)  # plain: no pairing
+        return
+    record = phone.pairings.get(host_id) if host_id is not None else None
     if record is None:
         return
     try:
@@ -35,6 +44,8 @@ async def serve_service(
             await _mobilebackup2(phone, reader, writer)
         elif service == MCINSTALL:
             await _mcinstall(phone, reader, writer)
+        elif service == NOTIFICATION_PROXY:
+            await serve_notification_proxy(phone, service, reader, writer)
     except (asyncio.IncompleteReadError, ConnectionError, FrameError, ssl.SSLError):
         return
 
