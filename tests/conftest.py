@@ -14,6 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from wipe_station.context import StationContext, open_station
+
 PG_ADMIN_URL = os.environ.get("WIPE_STATION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -59,3 +61,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in ("WIPE_STATION_DB", "WIPE_STATION_OPERATOR", "WIPE_STATION_PIN", "WIPE_STATION_ID"):
         monkeypatch.delenv(var, raising=False)
     return path
+
+
+@pytest.fixture
+def station(home: Path, db_url: str) -> Iterator[StationContext]:
+    """A new station in ``home`` on each backend. Closed without signing its chain head: a test
+    may have left the chain broken on purpose."""
+    ctx = open_station(home, db_url)
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()

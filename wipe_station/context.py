@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -29,6 +30,8 @@ class StationContext:
     db_url: str
     engine: Engine
     identity: StationIdentity
+    # The transaction a `group` on this thread holds open, if any.
+    _group: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     @property
     def station_id(self) -> str:
@@ -40,12 +43,34 @@ class StationContext:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction; database errors become one-line messages."""
+        """One transaction; database errors become one-line messages. Inside a `group` on this
+        thread, a savepoint of the group's transaction instead: undone alone if it fails."""
+        shared: Session | None = getattr(self._group, "session", None)
         try:
+            if shared is not None:
+                with shared.begin_nested():
+                    yield shared
+                return
             with session_scope(self.engine) as session:
                 yield session
         except OperationalError as exc:
             raise StationError(describe_operational_error(exc, self.db_url)) from exc
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """One transaction, one commit (one wait for the disk) for several units of work on this
+        thread, each `session` in it a savepoint: what succeeded is committed together, what
+        failed is undone alone. Nothing is committed until the group is: a unit's caller may
+        learn of its success only when the group has left."""
+        if getattr(self._group, "session", None) is not None:
+            yield  # already in a group: its transaction is this one
+            return
+        with self.session() as session:
+            self._group.session = session
+            try:
+                yield
+            finally:
+                self._group.session = None
 
     def close(self) -> None:
         """Sign the chain head so every event written so far is covered by a checkpoint."""

@@ -114,8 +114,13 @@ class UsbBusServer:
 
         self._server = socketserver.ThreadingUnixStreamServer(path, Handler)
         self._server.daemon_threads = True
+        # `shutdown` waits for serve_forever to look up, every half second by default: the lab
+        # took up to 0.5 s to stop, and a timed run's end moved by as much (issue 19).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="lab-usb-server", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="lab-usb-server",
+            daemon=True,
         )
 
     def start(self) -> None:

@@ -4,9 +4,6 @@ gets no certificate from the engine's last step."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlmodel import col, select
 
@@ -21,7 +18,7 @@ from drivers.pipeline import PipelineResult
 from wipe_station import settings
 from wipe_station.audit.log import Actor
 from wipe_station.certify import issue_certificate, issue_unless_held
-from wipe_station.context import StationContext, open_station
+from wipe_station.context import StationContext
 from wipe_station.db.lengths import TooLong
 from wipe_station.db.models import AuditEvent, Device, Evidence, WipeJob
 from wipe_station.errors import StationError
@@ -30,13 +27,6 @@ from wipe_station.orchestrator import records
 
 ANNA = Actor("anna", None, "technician")
 FACTS = DeviceFacts(Platform.ANDROID, "Google", "Pixel 8", "shiba", "39021FDH2000AB", "14")
-
-
-@pytest.fixture
-def station(home: Path, db_url: str) -> Iterator[StationContext]:
-    ctx = open_station(home, db_url)
-    yield ctx
-    ctx.close()
 
 
 def _items(step: str, n: int) -> list[EvidenceItem]:

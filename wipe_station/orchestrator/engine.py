@@ -7,12 +7,9 @@ the step happens; the UI (or the headless demo) only listens to `PhoneView` upda
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
 import inspect
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +31,7 @@ from wipe_station.context import StationContext
 from wipe_station.lifecycle import DeviceState
 from wipe_station.orchestrator import records
 from wipe_station.orchestrator.approvals import Approvals, Attestations
+from wipe_station.orchestrator.records_thread import RecordsThread
 
 S = DeviceState
 
@@ -118,18 +116,16 @@ class Engine:
         self.on_host_problem = on_host_problem
         self.phones: dict[str, PhoneView] = {}
         self._tasks: dict[str, asyncio.Future[PhoneView]] = {}
-        # Every record this engine writes goes through one thread, in the order asked: SQLite
-        # takes one writer at a time anyway, and writers from several threads wait for its
-        # lock in sleeps of up to 100 ms (its busy handler). It is not the loop's shared pool,
-        # where 64 phones' steps queued behind each other's USB work (issue 19); each Android
-        # phone's USB work has a thread of its own (AndroidDriver._io).
-        self._records = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ws-records")
+        # Every record this engine writes goes through one thread, in the order asked, in
+        # groups when they queue up (records_thread.py). Not the loop's shared pool, where 64
+        # phones' steps queued behind each other's USB work (issue 19); each Android phone's
+        # USB work has a thread of its own (AndroidDriver._io).
+        self._records = RecordsThread(ctx)
 
     async def _db(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` on the records thread (as `asyncio.to_thread` would run it,
-        context variables included)."""
-        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._records, call)
+        context variables included); committed when this returns."""
+        return await self._records.run(fn, *args, **kwargs)
 
     def _show(self, view: PhoneView) -> None:
         view.note_stage()

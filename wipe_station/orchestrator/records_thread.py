@@ -1,0 +1,93 @@
+"""The engine's record writes: one thread, in the order asked, committed in groups.
+
+SQLite takes one writer at a time and every commit waits for the disk (`synchronous=FULL`, about
+5 ms here), so 64 phones' steps queued behind each other's commits: 32 iPhones trusting the
+station at once waited a third of a second for their records before the erase could start (issue
+19). Writes that queue up while another group runs are taken together as one transaction with
+one commit (group commit, as database servers do for their own log): each write is a savepoint
+of it (`StationContext.group`), so a write that fails is undone alone and its caller gets its
+error, and no caller hears of success before the group's commit has returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import queue
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from wipe_station.context import StationContext
+
+# Enough to take a whole burst of steps in a few commits, few enough that the first caller of
+# a group does not wait long for the last one's work.
+MAX_GROUP = 16
+
+
+@dataclass
+class _Write:
+    call: Callable[[], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return  # the phone's job was cancelled meanwhile; what was written stays written
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+class RecordsThread:
+    def __init__(self, ctx: StationContext, max_group: int = MAX_GROUP) -> None:
+        self.ctx = ctx
+        self.max_group = max_group
+        self._pending: queue.SimpleQueue[_Write] = queue.SimpleQueue()
+        # An executor, not a bare thread: its worker finishes what was asked before the
+        # interpreter exits.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ws-records")
+        self.groups = 0  # transactions committed for more than one write (for tests and figures)
+
+    async def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` on the records thread, with the caller's context variables
+        (as `asyncio.to_thread` runs it); ``fn`` opens its transaction with ``ctx.session()``."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        self._pending.put(_Write(call, loop, future))
+        self._executor.submit(self._drain)
+        return await future
+
+    def _drain(self) -> None:
+        writes: list[_Write] = []
+        while len(writes) < self.max_group:
+            try:
+                writes.append(self._pending.get_nowait())
+            except queue.Empty:
+                break
+        if not writes:
+            return  # an earlier drain took this one's write along
+        if len(writes) == 1:
+            outcomes = [_outcome(writes[0])]
+        else:
+            outcomes = []
+            try:
+                with self.ctx.group():
+                    outcomes = [_outcome(w) for w in writes]
+                self.groups += 1
+            except BaseException as exc:  # the commit itself failed: none of them was written
+                outcomes = [(False, exc)] * len(writes)
+        for write, (ok, value) in zip(writes, outcomes, strict=True):
+            write.loop.call_soon_threadsafe(_settle, write.future, ok, value)
+
+
+def _outcome(write: _Write) -> tuple[bool, Any]:
+    try:
+        return True, write.call()
+    except BaseException as exc:  # whatever it is, its caller hears of it instead of waiting
+        return False, exc
