@@ -111,18 +111,25 @@ class UsbmuxWatcher:
             self._queue.put_nowait(exc)
 
     def _diff(self, devices: list[MuxDevice]) -> list[MuxEvent]:
-        # The client keeps the current list; what changed since the last message is the event.
-        now = {d.devid: d for d in devices}
-        events = []
-        for devid, device in self._known.items():
-            if devid not in now:
-                events.append(
-                    MuxEvent(MuxEventKind.DETACHED, device.serial, devid, device.connection_type)
-                )
-        for devid, device in now.items():
-            if devid not in self._known:
-                events.append(
-                    MuxEvent(MuxEventKind.ATTACHED, device.serial, devid, device.connection_type)
-                )
-        self._known = now
+        events, self._known = changes(self._known, devices)
         return events
+
+
+def changes(
+    known: dict[int, MuxDevice], devices: list[MuxDevice]
+) -> tuple[list[MuxEvent], dict[int, MuxDevice]]:
+    """The events between the devices ``known`` (by usbmuxd DeviceID) and the list the client
+    holds after a message (it keeps the current list, so what changed is the event), detaches
+    first, and the new ``known``."""
+    now = {d.devid: d for d in devices}
+    events = [
+        MuxEvent(MuxEventKind.DETACHED, d.serial, devid, d.connection_type)
+        for devid, d in known.items()
+        if devid not in now
+    ]
+    events += [
+        MuxEvent(MuxEventKind.ATTACHED, d.serial, devid, d.connection_type)
+        for devid, d in now.items()
+        if devid not in known
+    ]
+    return events, now

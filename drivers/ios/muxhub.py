@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from pymobiledevice3.usbmux import MuxConnection, MuxDevice, create_mux
 
-from drivers.ios.discovery import MuxEvent, MuxEventKind
+from drivers.ios.discovery import MuxEvent, changes
 from drivers.ios.errors import translated
 
 _hubs: dict[str, MuxHub] = {}
@@ -166,17 +166,5 @@ class MuxHub:
                 sub.queue.put_nowait(exc)
 
     def _diff(self, devices: list[MuxDevice]) -> list[MuxEvent]:
-        # As UsbmuxWatcher: the client keeps the current list; what changed is the event.
-        now = {d.devid: d for d in devices}
-        events = [
-            MuxEvent(MuxEventKind.DETACHED, d.serial, devid, d.connection_type)
-            for devid, d in self._devices.items()
-            if devid not in now
-        ]
-        events += [
-            MuxEvent(MuxEventKind.ATTACHED, d.serial, devid, d.connection_type)
-            for devid, d in now.items()
-            if devid not in self._devices
-        ]
-        self._devices = now
+        events, self._devices = changes(self._devices, devices)
         return events
