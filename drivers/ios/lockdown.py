@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from ssl import SSLContext
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,7 @@ from pymobiledevice3.exceptions import (
     DeviceNotFoundError,
     MuxException,
     NoDeviceConnectedError,
+    NotPairedError,
 )
 from pymobiledevice3.lockdown import SYSTEM_BUID, UsbmuxLockdownClient
 from pymobiledevice3.pair_records import generate_host_id
@@ -52,6 +55,18 @@ class GuardedLockdown(UsbmuxLockdownClient):
         # Only the station's own records: never usbmuxd's or another tool's.
         if self.identifier is not None:
             self.pair_record = self.store.load(self.identifier)
+
+    @contextmanager
+    def ssl_file(self) -> Iterator[str]:
+        """The host certificate and key for a TLS session, from the station's pairing directory
+        (`PairRecordStore.host_pem`) instead of a temporary file per session."""
+        if self.pair_record is None:
+            raise NotPairedError()
+        yield str(
+            self.store.host_pem(
+                self.pair_record["HostCertificate"], self.pair_record["HostPrivateKey"]
+            )
+        )
 
     async def save_pair_record(self) -> None:
         if self.identifier is None or self.pair_record is None:

@@ -7,6 +7,7 @@ certificates), made once and shared by every phone's pair record.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import plistlib
 import re
@@ -20,6 +21,7 @@ IDENTITY_FILE = "HostIdentity.plist"
 class PairRecordStore:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self._pems: dict[Path, bytes] = {}
 
     def path(self, udid: str) -> Path:
         if not _UDID.match(udid):
@@ -48,15 +50,36 @@ class PairRecordStore:
         self._write(self.directory / IDENTITY_FILE, identity)
 
     def _write(self, target: Path, record: dict[str, Any]) -> None:
+        self._write_bytes(target, plistlib.dumps(record))
+
+    def _write_bytes(self, target: Path, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, plistlib.dumps(record))
+            os.write(fd, data)
             os.fchmod(fd, 0o600)  # O_CREAT's mode is masked by umask; make it exact
         finally:
             os.close(fd)
         os.replace(tmp, target)
+
+    def host_pem(self, certificate: bytes, private_key: bytes) -> Path:
+        """A PEM file of the host certificate and key a TLS session presents, in this directory
+        (written once per identity, mode 0600): the key already lives here in every pair record,
+        where pymobiledevice3 would write it to a new file in the system's temporary directory
+        for every session."""
+        pem = bytes(certificate) + b"\n" + bytes(private_key)
+        target = self.directory / f"host-{hashlib.sha256(pem).hexdigest()[:16]}.pem"
+        known = self._pems.get(target)
+        if known != pem:
+            try:
+                current = target.read_bytes()
+            except FileNotFoundError:
+                current = None
+            if current != pem:
+                self._write_bytes(target, pem)
+            self._pems[target] = pem
+        return target
 
     def delete(self, udid: str) -> None:
         self.path(udid).unlink(missing_ok=True)

@@ -89,6 +89,24 @@ async def test_pair_record_kept_in_key_dir_mode_0600(lab: IosLab, key_dir: Path)
     assert [r.request for r in phone.requests].count("Pair") == 1
 
 
+async def test_tls_sessions_take_the_host_key_from_the_key_dir_not_a_temporary_file(
+    lab: IosLab, key_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pymobiledevice3.lockdown
+
+    def no_temporary_file(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the host's private key went to a temporary file")
+
+    monkeypatch.setattr(pymobiledevice3.lockdown.tempfile, "NamedTemporaryFile", no_temporary_file)
+    phone = lab.attach("iphone-13-clean")
+    run = await full_run(lab, phone.udid, key_dir)  # sessions, services, the erase, the re-pair
+    assert run.error is None and run.result is not None
+    assert run.result.outcome is Outcome.VERIFIED, run.result.reason
+    (pem,) = key_dir.glob("host-*.pem")
+    assert pem.stat().st_mode & 0o777 == 0o600
+    assert b"PRIVATE KEY" in pem.read_bytes()
+
+
 async def test_find_my_blocks_and_erased_anyway_is_not_reusable(lab: IosLab, key_dir: Path) -> None:
     phone = lab.attach("iphone-14-findmy")
     run = await full_run(lab, phone.udid, key_dir, erase_anyway=True)
