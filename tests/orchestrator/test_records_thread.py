@@ -1,6 +1,6 @@
-"""Group commit on the engine's records thread: writes that queue up share one transaction, each a
-savepoint of it. A failed write is undone alone; nobody hears of success before the commit; a
-commit that fails leaves none of them written. On SQLite and on a real PostgreSQL."""
+"""Group commit on the engine's records thread: writes that queue up share one transaction. A group
+with a failed write is undone and its writes run one by one; nobody hears of success before the
+commit; a commit that fails leaves none of them written. On SQLite and on a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -66,24 +66,31 @@ async def queued_behind_a_held_write(
     return await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def test_queued_writes_share_one_commit_and_a_failed_one_is_undone_alone(
-    ctx: StationContext,
-) -> None:
+def test_queued_writes_share_one_commit(ctx: StationContext) -> None:
+    records = RecordsThread(ctx)
+    commits: list[str] = []
+    event.listen(ctx.engine, "commit", lambda conn: commits.append("commit"))
+    writes = [(note, "a"), (note, "b"), (note, "c"), (note, "d")]
+    results = asyncio.run(queued_behind_a_held_write(records, writes))
+    assert commits == ["commit"]  # one for the four (the held write touched no database)
+    assert records.groups == 1
+    first = results[0]
+    assert results == [first, first + 1, first + 2, first + 3]
+    assert notes(ctx) == ["a", "b", "c", "d"]
+    assert chain_ok(ctx)
+
+
+def test_a_failed_write_undoes_its_group_and_each_runs_alone(ctx: StationContext) -> None:
     records = RecordsThread(ctx)
     commits: list[str] = []
     event.listen(ctx.engine, "commit", lambda conn: commits.append("commit"))
     writes = [(note, "a"), (note_then_fail, "b"), (note, "c"), (note, "d")]
     results = asyncio.run(queued_behind_a_held_write(records, writes))
-    assert commits == ["commit"]  # one for the four (the held write touched no database)
-
+    assert records.groups == 0 and commits == ["commit"] * 3  # a, c and d alone; b rolled back
     assert isinstance(results[1], StationError) and "b: refused" in str(results[1])
-    assert [r for i, r in enumerate(results) if i != 1] == [
-        results[0],
-        results[0] + 1,
-        results[0] + 2,
-    ]
-    assert notes(ctx) == ["a", "c", "d"]  # b's event was undone with its savepoint
-    assert records.groups == 1
+    first = results[0]
+    assert [r for i, r in enumerate(results) if i != 1] == [first, first + 1, first + 2]
+    assert notes(ctx) == ["a", "c", "d"]  # b's event was never committed
     assert chain_ok(ctx)  # no gap where b's event was
 
 

@@ -5,8 +5,9 @@ SQLite takes one writer at a time and every commit waits for the disk (`synchron
 station at once waited a third of a second for their records before the erase could start (issue
 19). Writes that queue up while another group runs are taken together as one transaction with
 one commit (group commit, as database servers do for their own log): each write is a savepoint
-of it (`StationContext.group`), so a write that fails is undone alone and its caller gets its
-error, and no caller hears of success before the group's commit has returned.
+of it (`StationContext.group`). If one fails, the group is undone and its writes run one by one,
+each in its own transaction, so every caller gets what it would have got alone; no caller hears
+of success before its commit has returned.
 """
 
 from __future__ import annotations
@@ -72,18 +73,38 @@ class RecordsThread:
                 break
         if not writes:
             return  # an earlier drain took this one's write along
-        if len(writes) == 1:
-            outcomes = [_outcome(writes[0])]
-        else:
-            outcomes = []
-            try:
-                with self.ctx.group():
-                    outcomes = [_outcome(w) for w in writes]
-                self.groups += 1
-            except BaseException as exc:  # the commit itself failed: none of them was written
-                outcomes = [(False, exc)] * len(writes)
+        outcomes = self._grouped(writes) if len(writes) > 1 else None
+        if outcomes is None:
+            # Alone, or a group in which one write failed: each in its own transaction, exactly
+            # as if it had never met the others (that write's objects, undone with its
+            # savepoint, may be another's too).
+            outcomes = [_outcome(w) for w in writes]
         for write, (ok, value) in zip(writes, outcomes, strict=True):
             write.loop.call_soon_threadsafe(_settle, write.future, ok, value)
+
+    def _grouped(self, writes: list[_Write]) -> list[tuple[bool, Any]] | None:
+        """The writes' outcomes committed as one transaction, or None if one of them failed
+        (then nothing of the group was written)."""
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self.ctx.group():
+                for write in writes:
+                    outcome = _outcome(write)
+                    if not outcome[0]:
+                        raise _Undo
+                    outcomes.append(outcome)
+        except _Undo:
+            return None
+        except BaseException as exc:
+            # The commit failed. Not tried again: a commit whose answer was lost may have
+            # happened, and a second try would write everything twice.
+            return [(False, exc)] * len(writes)
+        self.groups += 1
+        return outcomes
+
+
+class _Undo(Exception):
+    """Rolls a group back so its writes can run one by one."""
 
 
 def _outcome(write: _Write) -> tuple[bool, Any]:
