@@ -145,13 +145,7 @@ def _dumpsys(state: PhoneState, args: list[str]) -> Result:
     if args == ["device_policy"]:
         return _dumpsys_device_policy(state), 0
     if args == ["lock_settings"]:
-        credential = {"none": "None", "pin": "Pin", "pattern": "Pattern", "password": "Password"}
-        return (
-            "Current lock settings service state:\n\nUser State:\n  User 0\n"
-            f"    Quality: 0\n    CredentialType: {credential[state.lock_screen]}\n"
-            "    SeparateChallenge: false\n    Metrics: unknown\n\n",
-            0,
-        )
+        return _dumpsys_lock_settings(state), 0
     if args == ["battery"]:
         p = state.profile
         return (
@@ -162,6 +156,26 @@ def _dumpsys(state: PhoneState, args: list[str]) -> Result:
             0,
         )
     return f"Can't find service: {args[0] if args else ''}\n", 0
+
+
+def _dumpsys_lock_settings(state: PhoneState) -> str:
+    """LockSettingsService.dump. Android 11 added the per-user "CredentialType: None/Pin/…"
+    line (credentialTypeToString); Android 10's dump prints only the synthetic-password handle
+    and SID per user, so a station reading an Android 10 phone cannot learn the lock type from
+    it (docs/lab-fidelity.md). The handle and SID values are the lab's own."""
+    if state.profile.sdk < 30:
+        # GateKeeper gives a user a secure id only once a credential is set.
+        sid = "0" if state.lock_screen == "none" else "4d2c8e1f0a9b3c75"
+        return (
+            "Current lock settings service state:\nSP Enabled = true\n    User 0\n"
+            f"        SP Handle = 6b3f2a1c9d8e7f60\n        SID = {sid}\n"
+        )
+    credential = {"none": "None", "pin": "Pin", "pattern": "Pattern", "password": "Password"}
+    return (
+        "Current lock settings service state:\n\nUser State:\n  User 0\n"
+        f"    Quality: 0\n    CredentialType: {credential[state.lock_screen]}\n"
+        "    SeparateChallenge: false\n    Metrics: unknown\n\n"
+    )
 
 
 # Authenticators every phone with Google services registers, with or without accounts
