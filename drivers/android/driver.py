@@ -53,7 +53,12 @@ from drivers.usb.vendors import vendor_name
 __all__ = ["ALLOW_PROMPT", "ENABLE_DEBUGGING", "AndroidDriver"]
 
 MAX_EVIDENCE_CHARS = 500
-SIM_ABSENT = {"", "ABSENT", "NOT_READY", "UNKNOWN"}
+# gsm.sim.state per slot (IccCardConstants.State, set by IccCardProxy.updateExternalState): a
+# phone without telephony has no value at all. NOT_READY is what a slot reads while the radio
+# is unavailable or the card's application is not yet known, with or without a card in it, and
+# UNKNOWN a card whose application state is unknown: neither says the slot is empty.
+SIM_ABSENT = {"", "ABSENT"}
+SIM_UNKNOWN = {"NOT_READY", "UNKNOWN"}
 TEST_HARNESS_SDK = 29  # Android 10
 LIST_OWNERS_SDK = 31  # Android 12
 
@@ -343,14 +348,26 @@ class AndroidDriver:
                 )
             )
         sim = self._facts.get("sim_state", "")
-        present = any(s.strip() not in SIM_ABSENT for s in sim.split(","))
-        judge("sim_present", allowlist.SHELL["sim_state"], sim, not present)
+        slots = [s.strip() for s in sim.split(",")]
+        present = any(s not in SIM_ABSENT | SIM_UNKNOWN for s in slots)
+        unknown = not present and any(s in SIM_UNKNOWN for s in slots)
+        judge("sim_present", allowlist.SHELL["sim_state"], sim, not (present or unknown))
         if present:
             blockers.append(
                 Blocker(
                     BlockerCode.SIM_PRESENT,
                     "a SIM card is still inside",
                     "Remove the SIM tray and take the SIM out (return it to the customer).",
+                )
+            )
+        elif unknown:
+            # The certificate must not say "no SIM" on this answer; the tray says it.
+            blockers.append(
+                Blocker(
+                    BlockerCode.SIM_PRESENT,
+                    f"could not tell whether a SIM card is inside (the phone reports {sim})",
+                    "Open the SIM tray: take out any SIM card (return it to the customer).",
+                    blocking=False,
                 )
             )
         level = re.search(r"level:\s*(\d+)", self._facts.get("battery", ""))

@@ -239,6 +239,33 @@ async def test_a_sim_in_either_slot_of_a_dual_sim_phone_blocks(
 
 
 @pytest.mark.parametrize(
+    "state,verdict",
+    [
+        ("NOT_READY", "unknown"),
+        ("UNKNOWN", "unknown"),
+        ("ABSENT,NOT_READY", "unknown"),
+        ("LOADED,NOT_READY", "present"),
+        ("ABSENT,ABSENT", "absent"),
+        ("", "absent"),  # no telephony: no SIM slot at all
+    ],
+)
+async def test_a_slot_that_cannot_tell_is_never_taken_for_an_empty_one(
+    lab: AndroidLab, tmp_path: Path, state: str, verdict: str
+) -> None:
+    # AOSP IccCardProxy.updateExternalState (LineageOS frameworks_opt_telephony 0171e812): a
+    # slot reads NOT_READY while the radio is unavailable or the card's application is not
+    # known yet, whether a card is in it or not. The certificate must not say "no SIM" on it.
+    got = await _blockers(lab, tmp_path, captured={"getprop gsm.sim.state": f"{state}\n"})
+    (sim,) = _evidence(got["evidence"], "sim_present")
+    assert (sim.response, sim.ok) == (state, verdict == "absent")
+    warnings = [b for b in got["blockers"] if b.code is BlockerCode.SIM_PRESENT and not b.blocking]
+    assert (BlockerCode.SIM_PRESENT in got["codes"]) == (verdict == "present")
+    assert bool(warnings) == (verdict == "unknown")
+    if warnings:
+        assert state in warnings[0].message and "tray" in warnings[0].action
+
+
+@pytest.mark.parametrize(
     "name,level,low",
     [
         ("dumpsys-battery-capacity-level-clusterfuzz-4327.txt", 80, False),
