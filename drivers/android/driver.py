@@ -341,10 +341,14 @@ class AndroidDriver:
             blockers.append(
                 Blocker(
                     BlockerCode.MDM,
-                    "managed by an MDM (device or profile owner): the employer must release it"
+                    # Usually the employer's MDM; Family Link's parental controls are a
+                    # profile owner too (tests/fixtures/real/android, Zygotroller).
+                    "managed by a device or profile owner (an MDM or parental controls): "
+                    "whoever manages it must release it"
                     if managed
                     else "could not tell whether an MDM manages this phone",
-                    "Ask the customer's MDM admin to retire/wipe the device, then re-check.",
+                    "Ask the customer's MDM admin to retire or wipe the device (Family Link: the "
+                    "parent's account removes it), then re-check.",
                 )
             )
         sim = self._facts.get("sim_state", "")
