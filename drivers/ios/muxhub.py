@@ -18,19 +18,55 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
 
 from pymobiledevice3.usbmux import MuxConnection, MuxDevice, create_mux
 
-from drivers.ios.discovery import MuxEvent, changes
 from drivers.ios.errors import translated
 
 _hubs: dict[str, MuxHub] = {}
+EVERY_PHONE = "*"  # a subscription to every phone's events (no UDID looks like this)
+
+
+class MuxEventKind(StrEnum):
+    ATTACHED = "attached"
+    DETACHED = "detached"
+
+
+@dataclass(frozen=True, slots=True)
+class MuxEvent:
+    kind: MuxEventKind
+    udid: str
+    device_id: int  # usbmuxd's handle; a phone gets a new one each time it reattaches
+    connection_type: str = "USB"
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def changes(
+    known: dict[int, MuxDevice], devices: list[MuxDevice]
+) -> tuple[list[MuxEvent], dict[int, MuxDevice]]:
+    """The events between the devices ``known`` (by usbmuxd DeviceID) and the list the client
+    holds after a message (it keeps the current list, so what changed is the event), detaches
+    first, and the new ``known``."""
+    now = {d.devid: d for d in devices}
+    events = [
+        MuxEvent(MuxEventKind.DETACHED, d.serial, devid, d.connection_type)
+        for devid, d in known.items()
+        if devid not in now
+    ]
+    events += [
+        MuxEvent(MuxEventKind.ATTACHED, d.serial, devid, d.connection_type)
+        for devid, d in now.items()
+        if devid not in known
+    ]
+    return events, now
 
 
 @dataclass(eq=False)
 class Subscription:
-    """The events of one phone (by UDID) from the moment of subscribing, as `UsbmuxWatcher`
-    gives them: MuxEvent items, or the exception that ended the hub's connection."""
+    """The events of one phone (by UDID, or of every phone: `EVERY_PHONE`) from the moment of
+    subscribing: MuxEvent items, or the exception that ended the hub's connection."""
 
     hub: MuxHub
     udid: str
@@ -135,6 +171,14 @@ class MuxHub:
         self._subscribers.setdefault(udid, []).append(sub)
         return sub
 
+    def subscribe_all(self) -> Subscription:
+        """Every phone's events from now on, after an ATTACHED for each phone the hub knows, as
+        a new Listen connection would begin; held and closed as `subscribe`'s."""
+        sub = self.subscribe(EVERY_PHONE)
+        for event in changes({}, list(self._devices.values()))[0]:
+            sub.queue.put_nowait(event)
+        return sub
+
     def unsubscribe(self, sub: Subscription) -> None:
         subs = self._subscribers.get(sub.udid, [])
         if sub in subs:
@@ -149,7 +193,10 @@ class MuxHub:
                 with translated("waiting for usbmuxd events"):
                     await mux.receive_device_state_update()
                 for event in self._diff(mux.devices):
-                    for sub in self._subscribers.get(event.udid, ()):
+                    for sub in (
+                        *self._subscribers.get(event.udid, ()),
+                        *self._subscribers.get(EVERY_PHONE, ()),
+                    ):
                         sub.queue.put_nowait(event)
         except asyncio.CancelledError:
             raise

@@ -99,3 +99,25 @@ async def test_a_lost_usbmuxd_reaches_the_subscribers(lab: IosLab) -> None:
     finally:
         await sub.close()
         await hub.release()
+
+
+async def test_the_watcher_shares_the_hub_and_starts_with_the_phones_it_knows(
+    lab: IosLab,
+) -> None:
+    from drivers.ios.discovery import UsbmuxWatcher
+
+    present = lab.attach("iphone-13-clean")
+    hub = await MuxHub.acquire(lab.socket_path)  # a driver already holds the hub
+    try:
+        await _known(hub, present.udid)
+        async with UsbmuxWatcher(lab.socket_path) as watcher:
+            assert len(lab.usbmuxd._listeners) == 1  # no Listen connection of its own
+            first = await watcher.next_event(1.0)
+            assert first is not None
+            assert (first.kind, first.udid) == (MuxEventKind.ATTACHED, present.udid)
+            newcomer = lab.attach("iphone-15-pro-clean")
+            then = await watcher.next_event(1.0)
+            assert then is not None
+            assert (then.kind, then.udid) == (MuxEventKind.ATTACHED, newcomer.udid)
+    finally:
+        await hub.release()
