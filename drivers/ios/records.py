@@ -21,7 +21,6 @@ IDENTITY_FILE = "HostIdentity.plist"
 class PairRecordStore:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self._pems: dict[Path, bytes] = {}
 
     def path(self, udid: str) -> Path:
         if not _UDID.match(udid):
@@ -70,15 +69,10 @@ class PairRecordStore:
         for every session."""
         pem = bytes(certificate) + b"\n" + bytes(private_key)
         target = self.directory / f"host-{hashlib.sha256(pem).hexdigest()[:16]}.pem"
-        known = self._pems.get(target)
-        if known != pem:
-            try:
-                current = target.read_bytes()
-            except FileNotFoundError:
-                current = None
-            if current != pem:
-                self._write_bytes(target, pem)
-            self._pems[target] = pem
+        # Named by its content and written whole (`_write_bytes` replaces atomically): a file
+        # of that name holds exactly this.
+        if not target.exists():
+            self._write_bytes(target, pem)
         return target
 
     def delete(self, udid: str) -> None:
