@@ -31,8 +31,7 @@ MAX_GROUP = 16
 @dataclass
 class _Write:
     call: Callable[[], Any]
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Any]
+    future: asyncio.Future[Any]  # of the caller's loop
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -57,10 +56,9 @@ class RecordsThread:
     async def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` on the records thread, with the caller's context variables
         (as `asyncio.to_thread` runs it); ``fn`` opens its transaction with ``ctx.session()``."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-        self._pending.put(_Write(call, loop, future))
+        self._pending.put(_Write(call, future))
         self._executor.submit(self._drain)
         return await future
 
@@ -80,7 +78,7 @@ class RecordsThread:
             # savepoint, may be another's too).
             outcomes = [_outcome(w) for w in writes]
         for write, (ok, value) in zip(writes, outcomes, strict=True):
-            write.loop.call_soon_threadsafe(_settle, write.future, ok, value)
+            write.future.get_loop().call_soon_threadsafe(_settle, write.future, ok, value)
 
     def _grouped(self, writes: list[_Write]) -> list[tuple[bool, Any]] | None:
         """The writes' outcomes committed as one transaction, or None if one of them failed
