@@ -77,6 +77,13 @@ def issue_unless_held(ctx: StationContext, job_id: int, actor: audit.Actor) -> C
         return _issue_for_job(ctx, session, job_id, actor, held_is_error=False)
 
 
+def issue_in(
+    ctx: StationContext, session: Session, job_id: int, actor: audit.Actor
+) -> Certificate | None:
+    """`issue_unless_held` in the caller's transaction (the verification's own)."""
+    return _issue_for_job(ctx, session, job_id, actor, held_is_error=False)
+
+
 def _issue_for_job(
     ctx: StationContext, session: Session, job_id: int, actor: audit.Actor, *, held_is_error: bool
 ) -> Certificate | None:
@@ -152,7 +159,7 @@ def _issue(
     ctx: StationContext, session: Session, job: WipeJob, device: Device, actor: audit.Actor
 ) -> Certificate:
     now = utcnow()
-    seq, number = allocate(session, ctx.station_id, now.year)
+    seq, number = allocate(session, ctx.station_id, now.year, ctx.ledger)
     evidence = job_evidence(session, job.id or 0)
     digest = evidence_digest(evidence)
     event = audit.append(
@@ -311,7 +318,7 @@ def supersede_if_changed(
             f"{device.serial} was handed over under {old.number}: what it certifies is final"
         )
     now = utcnow()
-    seq, number = allocate(session, ctx.station_id, now.year)
+    seq, number = allocate(session, ctx.station_id, now.year, ctx.ledger)
     event = audit.append(
         session,
         ctx.identity,
@@ -348,10 +355,17 @@ def supersede_if_changed(
         digest=signed.digest,
         emulated=old.emulated,
     )
+    # The database allows one current certificate per device (uq_certificates_current), checked
+    # at each statement: the new one is written as superseded by the old for an instant, the old
+    # then points to the new, and only then is the new made current.
+    new.superseded_by_id = old.id
     session.add(new)
     session.flush()
     old.superseded_by_id = new.id
     session.add(old)
+    session.flush()
+    new.superseded_by_id = None
+    session.add(new)
     # A batch not yet handed over lists the current certificate.
     for item in session.exec(select(BatchItem).where(BatchItem.certificate_id == old.id)).all():
         item.certificate_id = new.id  # type: ignore[assignment]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from wipe_station.audit import log as audit
 from wipe_station.db import migrate
@@ -20,7 +20,15 @@ from wipe_station.db.upsert import insert_ignore
 from wipe_station.errors import NoStation, StationError
 from wipe_station.identity import StationIdentity, load_or_create
 from wipe_station.identity import exists as identity_exists
-from wipe_station.paths import home_path, keys_dir, private_database, resolve_db_url, station_home
+from wipe_station.numbering import LEDGER_FILE, NumberLedger, resume_after_ledger
+from wipe_station.paths import (
+    home_path,
+    keys_dir,
+    private_database,
+    resolve_db_url,
+    sqlite_path,
+    station_home,
+)
 from wipe_station.timeutil import utcnow
 
 
@@ -40,6 +48,11 @@ class StationContext:
     @property
     def keys_dir(self) -> Path:
         return keys_dir(self.home)
+
+    @property
+    def ledger(self) -> NumberLedger:
+        """The home's record of the certificate numbers given out (numbering.py)."""
+        return NumberLedger(self.home / LEDGER_FILE, self.station_id)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -82,11 +95,20 @@ class StationContext:
 
 
 def open_station(
-    home: Path | None = None, db_url: str | None = None, *, create: bool = True
+    home: Path | None = None,
+    db_url: str | None = None,
+    *,
+    create: bool = True,
+    start_over: bool = False,
 ) -> StationContext:
     """Open the station in ``home``. With ``create=False`` a home without a station is refused
     (``NoStation``) instead of getting a new identity: a second station made by accident signs
-    with a key no auditor was given."""
+    with a key no auditor was given.
+
+    A station that has used a database (its number ledger says so) is refused a database that
+    does not hold it (missing, empty, another station's): a new one would issue its certificate
+    numbers again. ``start_over`` (the admin's `station start-over`) registers it in such a
+    database, numbering on after the ledger."""
     if not create:
         where = home_path(home)
         if not identity_exists(where):
@@ -94,6 +116,11 @@ def open_station(
     home = station_home(home)
     identity = load_or_create(home)
     url = resolve_db_url(db_url, home)
+    ledger = NumberLedger(home / LEDGER_FILE, identity.station_id)
+    file = sqlite_path(url)
+    if file is not None and not file.exists() and ledger.exists() and not start_over:
+        # Refused before SQLite makes an empty file in its place.
+        raise StationError(_lost_database(home, identity.station_id, url, "missing"))
     try:
         private_database(url)  # before SQLite creates it with the umask's mode
     except OSError as exc:
@@ -102,7 +129,7 @@ def open_station(
     ctx = StationContext(home=home, db_url=url, engine=engine, identity=identity)
     try:
         migrate.upgrade(engine)
-        _register(ctx)
+        _register(ctx, start_over=start_over)
     except OperationalError as exc:
         engine.dispose()
         raise StationError(describe_operational_error(exc, url)) from exc
@@ -112,9 +139,28 @@ def open_station(
     return ctx
 
 
-def _register(ctx: StationContext) -> None:
+def _lost_database(home: Path, station_id: str, url: str, what: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    safe = make_url(url).render_as_string(hide_password=True)
+    return (
+        f"{home} is station {station_id}, which has issued certificates, but its database "
+        f"{safe} is {what}. Starting an empty one would issue the same certificate numbers "
+        "again. Restore the database from its backup (station.db with its -wal file, or the "
+        "depot's PostgreSQL dump); only if it is lost for good, an admin starts over with "
+        "`wipe-station station start-over --confirm "
+        f"{station_id}` (the numbers already given out stay retired)."
+    )
+
+
+def _register(ctx: StationContext, *, start_over: bool = False) -> None:
+    ledger = ctx.ledger
     with ctx.session() as session:
         row = session.get(Station, ctx.station_id)
+        if row is None and ledger.exists() and not start_over:
+            others = session.exec(select(Station.id).limit(1)).first()
+            what = "another station's" if others is not None else "empty"
+            raise StationError(_lost_database(ctx.home, ctx.station_id, ctx.db_url, what))
         if row is None:
             insert_ignore(
                 session,
@@ -131,8 +177,27 @@ def _register(ctx: StationContext) -> None:
                 "station.registered",
                 {"station": ctx.station_id, "public_key": ctx.identity.public_key_pem()},
             )
+            if start_over:
+                audit.append(
+                    session,
+                    ctx.identity,
+                    audit.SYSTEM_ACTOR,
+                    "station.started_over",
+                    {"retired_up_to": ledger.read()},
+                )
         elif row.public_key_pem.strip() != ctx.identity.public_key_pem().strip():
             raise StationError(
                 f"station id {ctx.station_id} is registered in this database with another key; "
                 "two stations must not share a home or a station id"
             )
+        raised = resume_after_ledger(session, ctx.station_id, ledger)
+        if raised and row is not None:
+            # The database is behind the numbers given out (restored from an older backup).
+            audit.append(
+                session,
+                ctx.identity,
+                audit.SYSTEM_ACTOR,
+                "numbering.resumed",
+                {"after": raised},
+            )
+    ledger.touch()  # from now on, a missing database is noticed

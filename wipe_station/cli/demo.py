@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -84,35 +83,34 @@ def demo(
     profiles = load_fleet(list(profile_files)) if fleet_flag else None
     if rt.home is None and not os.environ.get("WIPE_STATION_HOME"):
         rt.home = Path(platformdirs.user_data_dir(APP_NAME)) / "demo"
-    ctx = rt.station(create=True)  # the demo sets up its own home
     if public_key:
-        click.echo(ctx.identity.public_key_pem(), nl=False)
+        click.echo(rt.station(create=True).identity.public_key_pem(), nl=False)
         return
+    # The real station's start-up (lock, checks, recovery); the demo only adds the lab.
+    ctx = rt.start(create=True)  # the demo sets up its own home
     refuse_real_erasures(ctx)
     op = demo_operator(ctx, rt.operator_name, os.environ.get("WIPE_STATION_PIN"))
-    from wipe_station.orchestrator.records import interrupt_in_flight
-
-    interrupted = interrupt_in_flight(ctx, actor_of(op))
-    if interrupted:
-        click.echo(f"{len(interrupted)} erasures were cut off last time: now interrupted", err=True)
     if headless:
         from wipe_station.orchestrator.demo_home import announce_demo_returns
         from wipe_station.orchestrator.fleet_report import fleet_report
-        from wipe_station.orchestrator.headless import run_fleet
+        from wipe_station.orchestrator.headless import run_until_stopped
+        from wipe_station.startup import exit_status
 
         click.echo(f"demo home: {ctx.home}", err=True)
-        summary, views = asyncio.run(
-            run_fleet(
-                ctx,
-                actor_of(op),
-                phones,
-                clean_only=clean_only,
-                zero_delay=not real_delays,
-                announce=lambda ids: announce_demo_returns(ctx, ids),
-                profiles=profiles,
-                lab_process=True,  # the phones apart from the station, as real ones are
-            )
+        received, ran = run_until_stopped(
+            ctx,
+            actor_of(op),
+            phones,
+            clean_only=clean_only,
+            zero_delay=not real_delays,
+            announce=lambda ids: announce_demo_returns(ctx, ids),
+            profiles=profiles,
+            lab_process=True,  # the phones apart from the station, as real ones are
         )
+        if ran is None:
+            click.echo("stopped by a signal: no new work taken, the lab is down", err=True)
+            raise click.exceptions.Exit(exit_status(received))
+        summary, views = ran
         if as_json:
             # ASCII only: a phone's bidi or control characters arrive as \u escapes, not raw.
             click.echo(json.dumps(fleet_report(ctx, summary, views), indent=2, ensure_ascii=True))
@@ -121,4 +119,6 @@ def demo(
         return
     from wipe_station.tui.app import run_demo_ui
 
-    run_demo_ui(ctx, op, phones, profiles)
+    code = run_demo_ui(ctx, op, phones, profiles)
+    if code:
+        raise click.exceptions.Exit(code)

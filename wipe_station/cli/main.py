@@ -87,7 +87,8 @@ def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str
     \b
     Exit status: 0 done; 1 a check failed (a forged certificate, a broken
     audit chain, refused rows or phones); 2 usage or a problem to fix;
-    3 sign-in or role refused; 70 an unexpected failure (logged in the home)."""
+    3 sign-in or role refused; 70 an unexpected failure (logged in the home);
+    130 / 143 stopped cleanly by SIGINT / SIGTERM (the station UI, demo)."""
     # Everything the station writes (database, WAL, exports, logs) is its owner's alone,
     # whatever umask the shell had; the files that already exist are tightened where opened.
     os.umask(0o077)
@@ -102,7 +103,10 @@ def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str
             return
         from wipe_station.tui.app import run_station_ui
 
-        run_station_ui(runtime.station())
+        # The one start-up path (wipe_station.startup): lock, checks, recovery.
+        code = run_station_ui(runtime.start())
+        if code:
+            ctx.exit(code)
 
 
 _runtime: Runtime | None = None  # for the handler below: where the station's home is

@@ -23,6 +23,7 @@ from wipe_station.safe_text import visible
 
 if TYPE_CHECKING:
     from wipe_station import printing
+    from wipe_station.startup import StartedStation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +34,7 @@ class Runtime:
     db_url: str | None
     operator_name: str | None
     _station: StationContext | None = field(default=None, repr=False)
+    _started: StartedStation | None = field(default=None, repr=False)
 
     def station(self, *, create: bool = False) -> StationContext:
         """The station in the home. Only the commands meant to set one up (``users add`` on an
@@ -42,6 +44,20 @@ class Runtime:
         if self._station is None:
             self._station = open_station(self.home, self.db_url, create=create)
         return self._station
+
+    def start(self, *, create: bool = False) -> StationContext:
+        """The station as a running station (the UI, `demo`): the home locked, the database
+        checked, what the last process left settled (`wipe_station.startup`), each line of
+        what was settled said on stderr. `close` stops it the same way."""
+        from wipe_station.startup import start_station
+
+        if self._started is None:
+            assert self._station is None, "start the station before opening it otherwise"
+            self._started = start_station(self.home, self.db_url, create=create)
+            self._station = self._started.ctx
+            for line in self._started.recovery.lines():
+                click.echo(line, err=True)
+        return self._started.ctx
 
     def operator(self, permission: Permission) -> Operator:
         """Sign in (name from --operator / WIPE_STATION_OPERATOR, PIN from WIPE_STATION_PIN or a
@@ -62,7 +78,12 @@ class Runtime:
         return op
 
     def close(self) -> None:
-        if self._station is not None:
+        if self._started is not None:
+            started, self._started, self._station = self._started, None, None
+            settled = started.stop()
+            for line in settled.lines() if settled is not None else []:
+                click.echo(line, err=True)
+        elif self._station is not None:
             self._station.close()
             self._station = None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from wipe_station.db.types import UTCDateTime
@@ -69,8 +69,26 @@ class IntakeLine(SQLModel, table=True):
     anonymised_at: datetime | None = _ts(nullable=True)
 
 
+# What must never happen twice is the database's to refuse, not a check in code (issue 25): two
+# stations racing on one PostgreSQL cannot give one phone two live records or two current
+# certificates. Partial unique indexes, on both backends.
+_LIVE_DEVICE = text("state <> 'handed_over'")
+_CURRENT_CERTIFICATE = text("superseded_by_id IS NULL")
+
+
 class Device(SQLModel, table=True):
     __tablename__ = "devices"
+    # One live record per phone identity; a phone handed over and returned gets a new one.
+    __table_args__ = (
+        Index(
+            "uq_devices_live_identity",
+            "platform",
+            "serial",
+            unique=True,
+            sqlite_where=_LIVE_DEVICE,
+            postgresql_where=_LIVE_DEVICE,
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     station_id: str = Field(foreign_key="stations.id", max_length=16)
     platform: str = Field(max_length=16)
@@ -137,7 +155,17 @@ class Evidence(SQLModel, table=True):
 
 class Certificate(SQLModel, table=True):
     __tablename__ = "certificates"
-    __table_args__ = (UniqueConstraint("station_id", "year", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("station_id", "year", "sequence"),
+        # One current certificate per device (certify.supersede_if_changed keeps to it).
+        Index(
+            "uq_certificates_current",
+            "device_id",
+            unique=True,
+            sqlite_where=_CURRENT_CERTIFICATE,
+            postgresql_where=_CURRENT_CERTIFICATE,
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=40, unique=True, index=True)
     station_id: str = Field(foreign_key="stations.id", max_length=16)

@@ -26,7 +26,6 @@ from drivers.contract import (
 from drivers.ios.driver import IosDriver
 from drivers.pipeline import Confirm, PipelineResult, wipe_phone
 from wipe_station.audit import log as audit
-from wipe_station.certify import issue_unless_held
 from wipe_station.context import StationContext
 from wipe_station.lifecycle import DeviceState
 from wipe_station.orchestrator import records
@@ -279,6 +278,15 @@ class Engine:
                     attest=attest,
                 )
             except _Settled as settled:
+                if settled.state == S.VERIFIED.value and self.certify:
+                    # Verified before, never certified (a stop or an outage between the two,
+                    # with an older station): the certificate is issued now.
+                    assert view.device_id is not None
+                    cert = await self._db(records.certify_verified, self.ctx, view.device_id)
+                    if cert is not None:
+                        view.certificate, view.state = cert, S.CERTIFIED.value
+                        await progress(f"verified before; certified now: {cert}")
+                        return view
                 view.state = settled.state
                 view.reason = settled.reason or ""
                 said = f"already {settled.state.replace('_', ' ')}"
@@ -292,29 +300,25 @@ class Engine:
                 self._show(view)
                 return view
             items = pending(result)
-            final = await self._db(
-                records.finish_job,
+            # The verification and its certificate commit together (records.py).
+            done = await self._db(
+                records.finish_and_certify,
                 self.ctx,
                 actor,
                 view.job_id or 0,
                 view.device_id,
                 result,
                 items,
+                certify=self.certify,
             )
             committed(items)
-            view.state = final.value
-            view.progress = result.reason or final.value
-            if final is S.VERIFIED and self.certify:
-                # Issued only now that the verification (and its evidence) is committed.
-                cert = await self._db(issue_unless_held, self.ctx, view.job_id or 0, actor)
-                if cert is None:
-                    view.progress = (
-                        "attested erasure held for a supervisor: wipe-station certificate "
-                        "release " + (view.facts.serial if view.facts else "")
-                    )
-                else:
-                    view.certificate, view.state = cert.number, S.CERTIFIED.value
-                    view.progress = f"certified: {cert.number}"
+            view.state = done.state.value
+            view.progress = result.reason or done.state.value
+            if done.certificate is not None:
+                view.certificate = done.certificate
+                view.progress = f"certified: {done.certificate}"
+            elif done.state is S.VERIFIED and self.certify:
+                view.progress = self._uncertified(view, done.problem)
             self._show(view)
             return view
         except Exception as exc:  # one phone's failure must not end the fleet
@@ -326,6 +330,17 @@ class Engine:
                 outcome = closing()
                 if inspect.isawaitable(outcome):
                     await outcome
+
+    @staticmethod
+    def _uncertified(view: PhoneView, problem: str | None) -> str:
+        serial = view.facts.serial if view.facts else ""
+        if problem is not None:
+            return f"verified, not yet certified ({problem}); certified when the station restarts"
+        return "attested erasure held for a supervisor: wipe-station certificate release " + serial
+
+    async def close(self) -> None:
+        """After the jobs have ended or been cancelled: let the record writes in flight commit."""
+        await asyncio.to_thread(self._records.close)
 
     async def _job_failed(self, view: PhoneView, actor: audit.Actor, exc: Exception) -> None:
         """Any error in one phone's job leaves that phone failed (or interrupted, if the erase

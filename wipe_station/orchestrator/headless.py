@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 from drivers.contract import Platform
 from wipe_station.audit import log as audit
@@ -57,9 +58,14 @@ async def run_fleet(
             auto_attest=fleet.screen,
             listener=fleet.follow_guidance,
         )
-        jobs = [engine.run_android(port) for port in fleet.android_ports()]
-        jobs += [engine.run_ios(udid) for udid in await fleet.ios_udids()]
-        views = await asyncio.gather(*jobs)
+        try:
+            jobs = [engine.run_android(port) for port in fleet.android_ports()]
+            jobs += [engine.run_ios(udid) for udid in await fleet.ios_udids()]
+            views = await asyncio.gather(*jobs)
+        finally:
+            # Cancelled (a stop signal) or not: the writes in flight commit before the lab
+            # goes and before start-up's recovery settles what the jobs left.
+            await engine.close()
     summary = summarise([v.state for v in views], started)
     summary.lab_cpu_s = fleet_cm.lab_cpu_s
     return summary, list(views)
@@ -87,3 +93,37 @@ async def run_headless(
         only=only,
     )
     return summary
+
+
+def run_until_stopped(
+    ctx: StationContext, actor: audit.Actor, phones: int, **options: Any
+) -> tuple[list[int], tuple[Summary, list[PhoneView]] | None]:
+    """`run_fleet` in its own event loop until it ends or SIGTERM/SIGINT stops it: then the
+    jobs are cancelled, their writes in flight commit, the lab stops (its temporary folders go
+    with it). Returns the signals received and the result (None when stopped). The caller's
+    `StartedStation.stop` marks what was cut off."""
+    from wipe_station.startup import stop_signals
+
+    async def main(received: list[int]) -> tuple[Summary, list[PhoneView]] | None:
+        try:
+            return await run_fleet(ctx, actor, phones, **options)
+        except asyncio.CancelledError:
+            if received:
+                return None
+            raise
+
+    loop = asyncio.new_event_loop()
+    try:
+        task: asyncio.Task[Any] | None = None
+
+        def stop(_signum: int) -> None:
+            if task is not None:
+                loop.call_soon_threadsafe(task.cancel)
+
+        with stop_signals(stop) as received:
+            task = loop.create_task(main(received))
+            result = loop.run_until_complete(task)
+        return received, result
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from drivers.contract import DeviceFacts, EvidenceItem, Outcome, ScreenSeen
@@ -193,17 +194,25 @@ def identified(
 ) -> Identified:
     """`device_detected`, then (for a device that may be erased) `start_job` and the identify
     step's evidence, in one transaction: the job and its evidence exist together or not at all."""
-    with ctx.session() as s:
-        dev = _detected(s, ctx, actor, facts, usb_port, emulated=emulated)
-        customer = None
-        if dev.customer_id is not None:
-            row = s.get(Customer, dev.customer_id)
-            customer = row.name if row is not None else None
-        if dev.state != S.DETECTED.value:
-            return Identified(dev, customer, None)
-        job_id = _start_job(s, ctx, actor, dev.id or 0)
-        _insert_evidence(s, job_id, evidence)
-        return Identified(dev, customer, job_id)
+    for attempt in (1, 2):
+        try:
+            with ctx.session() as s:
+                dev = _detected(s, ctx, actor, facts, usb_port, emulated=emulated)
+                customer = None
+                if dev.customer_id is not None:
+                    row = s.get(Customer, dev.customer_id)
+                    customer = row.name if row is not None else None
+                if dev.state != S.DETECTED.value:
+                    return Identified(dev, customer, None)
+                job_id = _start_job(s, ctx, actor, dev.id or 0)
+                _insert_evidence(s, job_id, evidence)
+                return Identified(dev, customer, job_id)
+        except IntegrityError:
+            # Another station made this phone's record at the same moment (the database allows
+            # one live record per phone): the second time the record is found, not made.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def add_evidence(ctx: StationContext, job_id: int, items: Iterable[EvidenceItem]) -> None:
@@ -306,6 +315,46 @@ def can_move(ctx: StationContext, device_id: int, state: DeviceState) -> bool:
         return True
 
 
+@dataclass(frozen=True)
+class Finished:
+    """Where a job ended, and the certificate issued with it (None: not verified, held for a
+    supervisor, or not certifiable: ``problem`` says why)."""
+
+    state: DeviceState
+    certificate: str | None = None
+    problem: str | None = None
+
+
+def finish_and_certify(
+    ctx: StationContext,
+    actor: audit.Actor,
+    job_id: int,
+    device_id: int,
+    result: PipelineResult,
+    evidence: Sequence[EvidenceItem] = (),
+    *,
+    certify: bool = True,
+) -> Finished:
+    """`finish_job` and, for a verified erasure, its certificate, in one transaction: a stop,
+    an outage or a full disk can no longer leave a phone verified without its certificate. The
+    certificate is a savepoint: if it cannot be issued (say, the number ledger cannot be
+    written), the verification still commits and start-up issues it later (`startup.recover`)."""
+    from wipe_station.certify import issue_in
+
+    with ctx.session() as s:
+        state = _finish(s, ctx, actor, job_id, device_id, result, evidence)
+        if state is not S.VERIFIED or not certify:
+            return Finished(state)
+        try:
+            with s.begin_nested():
+                cert = issue_in(ctx, s, job_id, actor)
+        except StationError as exc:
+            return Finished(state, problem=str(exc))
+        if cert is None:
+            return Finished(state)
+        return Finished(S.CERTIFIED, certificate=cert.number)
+
+
 def finish_job(
     ctx: StationContext,
     actor: audit.Actor,
@@ -317,53 +366,97 @@ def finish_job(
     """Close the job and move the device to where the pipeline ended; ``evidence`` (the last
     step's) is written in the same transaction, so a verified job never lacks its evidence."""
     with ctx.session() as s:
-        _insert_evidence(s, job_id, evidence)
-        job, dev = s.get(WipeJob, job_id), s.get(Device, device_id)
-        assert job is not None and dev is not None
-        job.ended_at = utcnow()
-        job.method = result.method[:100]
-        job.erasure_class = result.erasure_class
-        job.reusable = result.reusable
-        job.reason = result.reason[:500]
-        job.route = result.route[:32] or None
-        job.verification_level = result.level.value if result.level else None
-        job.activation_lock = result.activation_lock.value if result.activation_lock else None
-        job.activation_lock_reason = result.activation_lock_reason[:300] or None
-        if result.outcome is None:
-            job.outcome = "blocked" if result.blocked else "stopped"
-            target = S.BLOCKED if result.blocked else S.DETECTED
-        else:
-            job.outcome = result.outcome.value
-            target = {
-                Outcome.VERIFIED: S.VERIFIED,
-                Outcome.FAILED: S.FAILED,
-                Outcome.INTERRUPTED: S.INTERRUPTED,
-            }[result.outcome]
-            if result.quarantine:
-                # Erased, but locked to its owner (FRP "Verify your account"): it goes back to
-                # the customer, and only a person releases it.
-                target = S.QUARANTINED
-            # A phone erased but not reusable (came back activation-locked) stays VERIFIED: it
-            # is certified as erased and goes to recycling as "parts only".
-        s.add(job)
-        if dev.state != target.value:
-            transition(
-                s,
-                ctx.identity,
-                actor,
-                dev,
-                target,
-                reason=result.reason[:300] or None,
-                extra={"job": job_id},
-            )
-        return target
+        return _finish(s, ctx, actor, job_id, device_id, result, evidence)
+
+
+def _finish(
+    s: Session,
+    ctx: StationContext,
+    actor: audit.Actor,
+    job_id: int,
+    device_id: int,
+    result: PipelineResult,
+    evidence: Sequence[EvidenceItem],
+) -> DeviceState:
+    _insert_evidence(s, job_id, evidence)
+    job, dev = s.get(WipeJob, job_id), s.get(Device, device_id)
+    assert job is not None and dev is not None
+    job.ended_at = utcnow()
+    job.method = result.method[:100]
+    job.erasure_class = result.erasure_class
+    job.reusable = result.reusable
+    job.reason = result.reason[:500]
+    job.route = result.route[:32] or None
+    job.verification_level = result.level.value if result.level else None
+    job.activation_lock = result.activation_lock.value if result.activation_lock else None
+    job.activation_lock_reason = result.activation_lock_reason[:300] or None
+    if result.outcome is None:
+        job.outcome = "blocked" if result.blocked else "stopped"
+        target = S.BLOCKED if result.blocked else S.DETECTED
+    else:
+        job.outcome = result.outcome.value
+        target = {
+            Outcome.VERIFIED: S.VERIFIED,
+            Outcome.FAILED: S.FAILED,
+            Outcome.INTERRUPTED: S.INTERRUPTED,
+        }[result.outcome]
+        if result.quarantine:
+            # Erased, but locked to its owner (FRP "Verify your account"): it goes back to
+            # the customer, and only a person releases it.
+            target = S.QUARANTINED
+        # A phone erased but not reusable (came back activation-locked) stays VERIFIED: it
+        # is certified as erased and goes to recycling as "parts only".
+    s.add(job)
+    if dev.state != target.value:
+        transition(
+            s,
+            ctx.identity,
+            actor,
+            dev,
+            target,
+            reason=result.reason[:300] or None,
+            extra={"job": job_id},
+        )
+    return target
+
+
+def certify_verified(ctx: StationContext, device_id: int) -> str | None:
+    """The certificate of a verified phone's erasure that has none yet, issued now under the
+    name of who ran it; None when it is held for a supervisor (or there is nothing to issue)."""
+    from wipe_station.certify import issue_in
+    from wipe_station.db.models import Operator
+    from wipe_station.operators import actor_of
+
+    with ctx.session() as s:
+        dev = s.get(Device, device_id)
+        if dev is None or dev.state != S.VERIFIED.value:
+            return None
+        job = s.exec(
+            select(WipeJob)
+            .where(WipeJob.device_id == device_id, WipeJob.outcome == "verified")
+            .order_by(col(WipeJob.id).desc())
+        ).first()
+        if job is None or job.id is None:
+            return None
+        op = s.get(Operator, job.operator_id) if job.operator_id is not None else None
+        cert = issue_in(ctx, s, job.id, actor_of(op) if op is not None else audit.SYSTEM_ACTOR)
+        return cert.number if cert is not None else None
 
 
 def interrupt_in_flight(ctx: StationContext, actor: audit.Actor) -> list[int]:
-    """After a crash or power loss: every erasure that was under way becomes INTERRUPTED."""
+    """After a crash, a stop or power loss: every erasure this station had under way becomes
+    INTERRUPTED, its job closed. Another station's phones on a shared PostgreSQL are its own."""
+    open_job = select(WipeJob.id).where(
+        WipeJob.device_id == Device.id, col(WipeJob.ended_at).is_(None)
+    )
     with ctx.session() as s:
         devices = s.exec(
-            select(Device).where(col(Device.state).in_([st.value for st in IN_FLIGHT]))
+            select(Device)
+            .where(col(Device.state).in_([st.value for st in IN_FLIGHT]))
+            .where(
+                open_job.where(WipeJob.station_id == ctx.station_id).exists()
+                | ((Device.station_id == ctx.station_id) & ~open_job.exists())
+            )
         ).all()
         for dev in devices:
             transition(

@@ -62,6 +62,11 @@ class RecordsThread:
         self._executor.submit(self._drain)
         return await future
 
+    def close(self) -> None:
+        """Wait for the writes already asked to commit (or fail): a station stopping lets its
+        writes in flight finish before it settles what they leave."""
+        self._executor.shutdown(wait=True)
+
     def _drain(self) -> None:
         writes: list[_Write] = []
         while len(writes) < self.max_group:

@@ -688,6 +688,8 @@ class WipeStationApp(App[None]):
                 await host.run(self._close_fleet())
         finally:
             await host.stop()
+            if self.engine is not None:
+                await self.engine.close()  # its writes in flight commit before start-up settles
 
     async def _close_fleet(self) -> None:
         """On the engine's loop: cancel what runs there, then close the lab."""
@@ -699,31 +701,48 @@ class WipeStationApp(App[None]):
         await self._fleet.__aexit__(None, None, None)
 
 
+def _run_until_stopped(app: WipeStationApp) -> int:
+    """Run the app; SIGTERM or SIGINT exits it as the quit key would (wipe_station.startup).
+    Returns the exit status: 0, or 130/143 after a signal."""
+    from wipe_station.startup import exit_status, stop_signals
+
+    def stop(_signum: int) -> None:
+        asyncio.get_running_loop().call_soon_threadsafe(app.exit)
+
+    with stop_signals(stop) as received:
+        app.run()
+    return exit_status(received)
+
+
 def run_demo_ui(
     ctx: StationContext, operator: Operator, phones: int, profiles: list[Any] | None = None
-) -> None:
+) -> int:
     from wipe_station.orchestrator.demo_home import DEMO_PIN
 
     hint = f"Demo home: demo-technician, demo-logistics, demo-auditor, demo-admin; PIN {DEMO_PIN}"
-    WipeStationApp(
-        ctx,
-        demo_phones=phones,
-        operator_hint=operator.name,
-        sign_in_hint=hint,
-        demo_profiles=profiles,
-        lab_process=True,
-    ).run()
+    return _run_until_stopped(
+        WipeStationApp(
+            ctx,
+            demo_phones=phones,
+            operator_hint=operator.name,
+            sign_in_hint=hint,
+            demo_profiles=profiles,
+            lab_process=True,
+        )
+    )
 
 
-def run_station_ui(ctx: StationContext) -> None:
+def run_station_ui(ctx: StationContext) -> int:
     """On real USB: libusb for Android, the system usbmuxd for iPhones."""
     import usb.backend.libusb1
 
     backend = usb.backend.libusb1.get_backend()
     hint = "" if backend is not None else "libusb not found: Android phones cannot be seen"
-    WipeStationApp(
-        ctx,
-        android_backend=backend,
-        usbmux_address="/var/run/usbmuxd",
-        sign_in_hint=hint + "   (no phones? try: wipe-station demo)",
-    ).run()
+    return _run_until_stopped(
+        WipeStationApp(
+            ctx,
+            android_backend=backend,
+            usbmux_address="/var/run/usbmuxd",
+            sign_in_hint=hint + "   (no phones? try: wipe-station demo)",
+        )
+    )
