@@ -14,10 +14,15 @@ from sqlmodel import Session, select
 
 from wipe_station.audit import log as audit
 from wipe_station.db import migrate
-from wipe_station.db.engine import describe_operational_error, make_engine, session_scope
+from wipe_station.db.engine import (
+    describe_operational_error,
+    error_kind,
+    make_engine,
+    session_scope,
+)
 from wipe_station.db.models import Station
 from wipe_station.db.upsert import insert_ignore
-from wipe_station.errors import NoStation, StationError
+from wipe_station.errors import DatabaseUnavailable, NoStation, StationError
 from wipe_station.identity import StationIdentity, load_or_create
 from wipe_station.identity import exists as identity_exists
 from wipe_station.numbering import LEDGER_FILE, NumberLedger, resume_after_ledger
@@ -67,7 +72,13 @@ class StationContext:
             with session_scope(self.engine) as session:
                 yield session
         except OperationalError as exc:
-            raise StationError(describe_operational_error(exc, self.db_url)) from exc
+            kind, transient = error_kind(exc)
+            raise DatabaseUnavailable(
+                describe_operational_error(exc, self.db_url),
+                kind,
+                transient,
+                bool(getattr(exc, "at_commit", False)),
+            ) from exc
 
     @contextmanager
     def group(self) -> Iterator[None]:
@@ -120,7 +131,7 @@ def open_station(
     file = sqlite_path(url)
     if file is not None and not file.exists() and ledger.exists() and not start_over:
         # Refused before SQLite makes an empty file in its place.
-        raise StationError(_lost_database(home, identity.station_id, url, "missing"))
+        raise _lost_database(home, identity.station_id, url, "missing")
     try:
         private_database(url)  # before SQLite creates it with the umask's mode
     except OSError as exc:
@@ -139,11 +150,15 @@ def open_station(
     return ctx
 
 
-def _lost_database(home: Path, station_id: str, url: str, what: str) -> str:
+class LostDatabase(StationError):
+    """The home's station has issued certificates, but the database does not hold it."""
+
+
+def _lost_database(home: Path, station_id: str, url: str, what: str) -> LostDatabase:
     from sqlalchemy.engine import make_url
 
     safe = make_url(url).render_as_string(hide_password=True)
-    return (
+    return LostDatabase(
         f"{home} is station {station_id}, which has issued certificates, but its database "
         f"{safe} is {what}. Starting an empty one would issue the same certificate numbers "
         "again. Restore the database from its backup (station.db with its -wal file, or the "
@@ -160,7 +175,7 @@ def _register(ctx: StationContext, *, start_over: bool = False) -> None:
         if row is None and ledger.exists() and not start_over:
             others = session.exec(select(Station.id).limit(1)).first()
             what = "another station's" if others is not None else "empty"
-            raise StationError(_lost_database(ctx.home, ctx.station_id, ctx.db_url, what))
+            raise _lost_database(ctx.home, ctx.station_id, ctx.db_url, what)
         if row is None:
             insert_ignore(
                 session,
@@ -201,3 +216,23 @@ def _register(ctx: StationContext, *, start_over: bool = False) -> None:
                 {"after": raised},
             )
     ledger.touch()  # from now on, a missing database is noticed
+
+
+def is_brand_new(ctx: StationContext) -> bool:
+    """A station that has done nothing yet: no operators, and its audit chain holds only its
+    registration (or a start-over). Only such a station takes its first admin without a
+    sign-in: a database emptied or replaced under a working station is no way in."""
+    from sqlmodel import col, func
+
+    from wipe_station.db.models import AuditEvent, Operator
+
+    with ctx.session() as session:
+        if session.exec(select(func.count()).select_from(Operator)).one():
+            return False
+        other = session.exec(
+            select(AuditEvent.id)
+            .where(AuditEvent.station_id == ctx.station_id)
+            .where(col(AuditEvent.action).not_in(["station.registered", "station.started_over"]))
+            .limit(1)
+        ).first()
+        return other is None

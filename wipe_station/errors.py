@@ -34,3 +34,17 @@ class NoStation(StationError):
             "(or try the demo: `wipe-station demo`), or point at another home with --home DIR "
             "or WIPE_STATION_HOME"
         )
+
+
+class DatabaseUnavailable(StationError):
+    """The database did not do what was asked; ``kind`` says why (locked, deadlock, full,
+    damaged, refused, lost, ...). ``transient``: waiting may cure it; ``at_commit``: it failed
+    while committing, so the work may have been done and must not be tried again."""
+
+    def __init__(self, message: str, kind: str, transient: bool, at_commit: bool) -> None:
+        super().__init__(message)
+        self.kind, self.transient, self.at_commit = kind, transient, at_commit
+
+    @property
+    def retryable(self) -> bool:
+        return self.transient and not self.at_commit

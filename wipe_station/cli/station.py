@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.errors import StationError
 
 
 @click.group()
@@ -28,6 +29,53 @@ def init(rt: Runtime) -> None:
     ctx = rt.station(create=True)
     said = "already holds" if existed else "now holds"
     click.echo(f"{ctx.home} {said} station {ctx.station_id}")
+
+
+@station.command(
+    "start-over", short_help="Start a lost database over; the numbers already given stay retired."
+)
+@click.option(
+    "--confirm",
+    "confirm_id",
+    required=True,
+    metavar="STATION_ID",
+    help="This station's id, typed again: the old records are not coming back.",
+)
+@pass_runtime
+def start_over(rt: Runtime, confirm_id: str) -> None:
+    """When this station's database is lost for good (no backup), register the station in a
+    new, empty database. Certificate numbers go on after the highest the station ever gave out
+    (its number ledger), so none is issued twice; the audit log of the new database starts with
+    a `station.started_over` event naming them. Then set up the first admin with `wipe-station
+    users add NAME --role admin`.
+
+    Run it only on the station's own machine, as the user that owns its home (the signing key
+    is there): nobody can sign in to a database that has no operators."""
+    from wipe_station.context import LostDatabase, open_station
+    from wipe_station.errors import NoStation
+    from wipe_station.identity import exists, load_or_create
+    from wipe_station.paths import home_path
+
+    home = home_path(rt.home)
+    if not exists(home):
+        raise NoStation(home)
+    station_id = load_or_create(home).station_id  # loads only: the home holds a station
+    if confirm_id.strip().upper() != station_id:
+        raise StationError(f"--confirm {confirm_id!r} is not this station's id ({station_id})")
+    try:
+        open_station(home, rt.db_url, create=False).close()
+    except LostDatabase:
+        pass
+    else:
+        raise StationError(f"the database holds station {station_id}: nothing to start over")
+    ctx = open_station(home, rt.db_url, create=False, start_over=True)
+    try:
+        retired = ctx.ledger.read()
+        said = ", ".join(f"{y}: up to {n:06d}" for y, n in sorted(retired.items())) or "none"
+        click.echo(f"station {ctx.station_id} starts over; numbers retired: {said}")
+        click.echo("next: wipe-station users add NAME --role admin")
+    finally:
+        ctx.close()
 
 
 @station.command("public-key", short_help="Print the station's public key (PEM) for auditors.")

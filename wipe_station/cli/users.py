@@ -44,6 +44,7 @@ def add(rt: Runtime, name: str, role: str, pin_stdin: bool) -> None:
 
     On an empty home this sets up the station (a new id and signing key) and adds its first
     operator, who must be an admin, without sign-in; otherwise an admin signs in."""
+    from wipe_station.context import is_brand_new
     from wipe_station.identity import exists
     from wipe_station.paths import home_path
 
@@ -59,6 +60,12 @@ def add(rt: Runtime, name: str, role: str, pin_stdin: bool) -> None:
         click.echo(f"set up station {ctx.station_id} in {ctx.home}", err=True)
     with ctx.session() as session:
         first = count_operators(session) == 0
+    if first and not is_brand_new(ctx):
+        raise StationError(
+            f"station {ctx.station_id} has records but no operators: its database was emptied "
+            "or replaced. Restore it from its backup; the first admin is set up only on a "
+            "brand-new station (or after `wipe-station station start-over`)"
+        )
     by = None if first else rt.operator(Permission.MANAGE_USERS)
     pin = _read_pin(pin_stdin)
     op = add_operator(ctx, name, role, pin, by)

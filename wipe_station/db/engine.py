@@ -69,15 +69,68 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# What a driver's message says happened, in the words a technician can act on. The first match
+# wins; ``transient``: waiting may cure it, so the engine's writes are tried again (for a while).
+_KINDS: list[tuple[tuple[str, ...], str, bool]] = [
+    (("database is locked", "database table is locked"), "locked", True),
+    (("deadlock detected",), "deadlock", True),
+    (("could not serialize access",), "deadlock", True),
+    (
+        ("database or disk is full", "No space left on device", "could not extend file"),
+        "full",
+        False,
+    ),
+    (("database disk image is malformed", "file is not a database"), "damaged", False),
+    (("unable to open database file",), "unopenable", False),
+    (("Connection refused", "connection refused"), "refused", True),
+    (
+        (
+            "server closed the connection",
+            "terminating connection",
+            "connection failed",
+            "connection is closed",
+            "consuming input failed",
+            "could not receive data",
+            "the database system is starting up",
+            "the database system is shutting down",
+            "timeout expired",
+        ),
+        "lost",
+        True,
+    ),
+]
+
+
+def error_kind(exc: BaseException) -> tuple[str, bool]:
+    """(kind, transient) of a database error: locked, deadlock, full, damaged, unopenable,
+    refused, lost, or other."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
+    for needles, kind, transient in _KINDS:
+        if any(n in text for n in needles):
+            return kind, transient
+    return "other", False
+
+
 def describe_operational_error(exc: OperationalError, url: str) -> str:
-    """Turn a driver error into one line a technician can act on."""
+    """Turn a driver error into one line a technician can act on, saying what happened."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
     safe_url = make_url(url).render_as_string(hide_password=True)
-    if "database is locked" in text:
+    kind, _ = error_kind(exc)
+    if kind == "locked":
         waited = SQLITE_BUSY_MS // 1000
         return f"the database is locked by another program (waited {waited} s): {safe_url}"
-    if "unable to open database file" in text:
+    if kind == "unopenable":
         return f"cannot open the database file: {safe_url}"
+    said = {
+        "deadlock": "two transactions waited for each other (deadlock); this one was undone",
+        "full": "the disk is full: nothing more can be written",
+        "damaged": "the database file is damaged: restore it from its backup",
+        "refused": "refuses connections (is the server running?)",
+        "lost": "lost the connection to the server",
+    }.get(kind)
+    if said is not None:
+        return f"database {safe_url}: {said}"
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return f"database {safe_url} does not answer: {first}"
 
@@ -88,7 +141,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
-            session.commit()
         except BaseException:
+            session.rollback()
+            raise
+        try:
+            session.commit()
+        except BaseException as exc:
+            # A commit whose answer was lost may have happened: whoever would try the work
+            # again must not (records_thread.py).
+            exc.at_commit = True  # type: ignore[attr-defined]
             session.rollback()
             raise

@@ -119,7 +119,7 @@ class Engine:
         # groups when they queue up (records_thread.py). Not the loop's shared pool, where 64
         # phones' steps queued behind each other's USB work (issue 19); each Android phone's
         # USB work has a thread of its own (AndroidDriver._io).
-        self._records = RecordsThread(ctx)
+        self._records = RecordsThread(ctx, on_outage=lambda text: self._host(f"database: {text}"))
 
     async def _db(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` on the records thread (as `asyncio.to_thread` would run it,

@@ -13,15 +13,19 @@ of success before its commit has returned.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
+import os
 import queue
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from wipe_station.context import StationContext
+from wipe_station.errors import DatabaseUnavailable
 
 # Enough to take a whole burst of steps in a few commits, few enough that the first caller of
 # a group does not wait long for the last one's work.
@@ -43,10 +47,29 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
+def retry_seconds() -> float:
+    """How long a write waits for a database that went away (WIPE_STATION_DB_RETRY, seconds;
+    default 60) before its phone is failed with the reason."""
+    try:
+        return max(0.0, float(os.environ.get("WIPE_STATION_DB_RETRY", "60")))
+    except ValueError:
+        return 60.0
+
+
 class RecordsThread:
-    def __init__(self, ctx: StationContext, max_group: int = MAX_GROUP) -> None:
+    def __init__(
+        self,
+        ctx: StationContext,
+        max_group: int = MAX_GROUP,
+        *,
+        on_outage: Callable[[str], None] | None = None,
+        retry_s: float | None = None,
+    ) -> None:
         self.ctx = ctx
         self.max_group = max_group
+        # Told once when the database stops answering (and once when it is back), in one line.
+        self.on_outage = on_outage
+        self.retry_s = retry_seconds() if retry_s is None else retry_s
         self._pending: queue.SimpleQueue[_Write] = queue.SimpleQueue()
         # An executor, not a bare thread: its worker finishes what was asked before the
         # interpreter exits.
@@ -81,9 +104,31 @@ class RecordsThread:
             # Alone, or a group in which one write failed: each in its own transaction, exactly
             # as if it had never met the others (that write's objects, undone with its
             # savepoint, may be another's too).
-            outcomes = [_outcome(w) for w in writes]
+            outcomes = [self._patient(w) for w in writes]
         for write, (ok, value) in zip(writes, outcomes, strict=True):
             write.future.get_loop().call_soon_threadsafe(_settle, write.future, ok, value)
+
+    def _patient(self, write: _Write) -> tuple[bool, Any]:
+        """One write in its own transaction; while the database is away (connection refused or
+        lost, locked, deadlock) and the commit was not reached, tried again with backoff for
+        up to ``retry_s``: the phone waits instead of failing."""
+        outcome = _outcome(write)
+        if outcome[0] or not _retryable(outcome[1]):
+            return outcome
+        deadline = time.monotonic() + self.retry_s
+        delay = 0.25
+        self._tell(f"{outcome[1]}; trying again for up to {self.retry_s:.0f} s")
+        while not outcome[0] and _retryable(outcome[1]) and time.monotonic() < deadline:
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 5.0)
+            outcome = _outcome(write)
+        self._tell("the database answers again" if outcome[0] else f"gave up: {outcome[1]}")
+        return outcome
+
+    def _tell(self, message: str) -> None:
+        if self.on_outage is not None:
+            with contextlib.suppress(Exception):  # telling must never cost a write
+                self.on_outage(message)
 
     def _grouped(self, writes: list[_Write]) -> list[tuple[bool, Any]] | None:
         """The writes' outcomes committed as one transaction, or None if one of them failed
@@ -108,6 +153,10 @@ class RecordsThread:
 
 class _Undo(Exception):
     """Rolls a group back so its writes can run one by one."""
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, DatabaseUnavailable) and exc.retryable
 
 
 def _outcome(write: _Write) -> tuple[bool, Any]:

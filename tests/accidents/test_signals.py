@@ -1,0 +1,51 @@
+"""SIGTERM (systemd stopping the service) and SIGINT (Ctrl-C) mid-erase: the station stops
+taking work, lets its writes commit, marks what it cut off, stops the lab, removes its temporary
+files and exits 143 / 130 without a traceback. The station runs in its own process, the lab in
+another (demo --headless goes through the real station's start-up)."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from tests.accidents.bench import IN_FLIGHT_STATES, demo_mid_erase
+from wipe_station.audit.store import verify_database
+from wipe_station.context import open_station
+from wipe_station.db.models import Device, WipeJob
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_mid_erase_stops_the_station_cleanly(
+    tmp_path: Path, signum: int, status: int
+) -> None:
+    home, scratch = tmp_path / "home", tmp_path / "tmp"
+    scratch.mkdir()
+    proc = demo_mid_erase(home, TMPDIR=str(scratch))
+    try:
+        assert list(scratch.glob("ws-lab-*"))  # the lab's folder, while it runs
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert "stopped by a signal" in err
+    assert list(scratch.glob("ws-lab-*")) == []  # the lab stopped and its folder went
+    ctx = open_station(home, None)
+    try:
+        with ctx.session() as s:
+            states = [d.state for d in s.exec(select(Device)).all()]
+            assert not [st for st in states if st in IN_FLIGHT_STATES], states
+            assert "interrupted" in states or "certified" in states
+            assert s.exec(select(WipeJob).where(col(WipeJob.ended_at).is_(None))).all() == []
+            (report,) = verify_database(s, ctx.identity)
+            assert report.ok, report.problem
+            assert report.unsigned_tail == 0  # the chain head was signed on the way out
+    finally:
+        ctx.engine.dispose()
+    assert not (home / "station.lock").read_text().strip()  # released
