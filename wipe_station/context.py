@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session, select
 
 from wipe_station.audit import log as audit
@@ -35,6 +35,20 @@ from wipe_station.paths import (
     station_home,
 )
 from wipe_station.timeutil import utcnow
+
+
+def as_unavailable(exc: DatabaseError, url: str) -> DatabaseUnavailable | None:
+    """A database error as the one line that says what happened, or None for an error that is
+    not about the database's availability (a unique constraint's refusal, say)."""
+    kind, transient = error_kind(exc)
+    if not isinstance(exc, OperationalError) and kind != "damaged":
+        return None
+    return DatabaseUnavailable(
+        describe_operational_error(exc, url),
+        kind,
+        transient,
+        bool(getattr(exc, "at_commit", False)),
+    )
 
 
 @dataclass
@@ -71,14 +85,11 @@ class StationContext:
                 return
             with session_scope(self.engine) as session:
                 yield session
-        except OperationalError as exc:
-            kind, transient = error_kind(exc)
-            raise DatabaseUnavailable(
-                describe_operational_error(exc, self.db_url),
-                kind,
-                transient,
-                bool(getattr(exc, "at_commit", False)),
-            ) from exc
+        except DatabaseError as exc:
+            unavailable = as_unavailable(exc, self.db_url)
+            if unavailable is None:
+                raise  # a constraint's refusal and the like: the caller's to handle
+            raise unavailable from exc
 
     @contextmanager
     def group(self) -> Iterator[None]:
@@ -141,9 +152,12 @@ def open_station(
     try:
         migrate.upgrade(engine)
         _register(ctx, start_over=start_over)
-    except OperationalError as exc:
+    except DatabaseError as exc:
         engine.dispose()
-        raise StationError(describe_operational_error(exc, url)) from exc
+        unavailable = as_unavailable(exc, url)
+        if unavailable is None:
+            raise
+        raise unavailable from exc
     except BaseException:
         engine.dispose()
         raise

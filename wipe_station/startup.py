@@ -18,17 +18,18 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from sqlalchemy import text
 from sqlmodel import col, select
 
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext, open_station
+from wipe_station.db.integrity import describe_damage, sqlite_damage
 from wipe_station.db.models import Device, WipeJob
 from wipe_station.errors import StationError
 from wipe_station.lifecycle import IN_FLIGHT, DeviceState
@@ -111,20 +112,34 @@ class Recovery:
         return out
 
 
+def free_space_warning(home: Path) -> str | None:
+    """One line when the home's disk has less free space than WIPE_STATION_MIN_FREE_MB (default
+    200): the database, the number ledger and the printed PDFs all live there, and a full disk
+    stops certificates. Checked at start and before each phone's job (a statvfs, no I/O)."""
+    try:
+        need_mb = int(os.environ.get("WIPE_STATION_MIN_FREE_MB", "200"))
+    except ValueError:
+        need_mb = 200
+    try:
+        free_mb = shutil.disk_usage(home).free // (1024 * 1024)
+    except OSError:
+        return None
+    if free_mb >= need_mb:
+        return None
+    return (
+        f"only {free_mb} MB free on the disk of {home} (below {need_mb} MB): free space "
+        "before certificates can no longer be written"
+    )
+
+
 def integrity_problem(ctx: StationContext) -> str | None:
     """Why the station must not certify on this database, or None: SQLite pages that fail
     `PRAGMA quick_check`, or an audit chain that does not verify."""
     from wipe_station.audit.store import verify_database
 
-    with ctx.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            rows = [r[0] for r in conn.execute(text("PRAGMA quick_check")).fetchall()]
-            if rows != ["ok"]:
-                return (
-                    "the database file is damaged (PRAGMA quick_check: "
-                    + "; ".join(str(r) for r in rows[:3])
-                    + ")"
-                )
+    damage = sqlite_damage(ctx.db_url)
+    if damage:
+        return describe_damage(ctx.db_url, damage)
     with ctx.session() as session:
         for report in verify_database(session, ctx.identity):
             if report.station == ctx.station_id and not report.ok:
@@ -201,6 +216,11 @@ class StartedStation:
     lock: HomeLock
     recovery: Recovery
     stopped: bool = False
+
+    def lines(self) -> list[str]:
+        """What start-up settled, and a warning if the disk is nearly full."""
+        low = free_space_warning(self.ctx.home)
+        return self.recovery.lines() + ([f"warning: {low}"] if low else [])
 
     def stop(self) -> Recovery | None:
         """Settle what this process cuts off, sign the chain head, release the home. Safe to

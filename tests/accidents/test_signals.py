@@ -5,6 +5,7 @@ another (demo --headless goes through the real station's start-up)."""
 
 from __future__ import annotations
 
+import configparser
 import signal
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from sqlmodel import col, select
 
 from tests.accidents.bench import IN_FLIGHT_STATES, demo_mid_erase
+from wipe_station import startup
 from wipe_station.audit.store import verify_database
 from wipe_station.context import open_station
 from wipe_station.db.models import Device, WipeJob
@@ -49,3 +51,15 @@ def test_a_signal_mid_erase_stops_the_station_cleanly(
     finally:
         ctx.engine.dispose()
     assert not (home / "station.lock").read_text().strip()  # released
+
+
+def test_the_systemd_unit_matches_the_station() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(Path(__file__).parents[2] / "udev" / "wipe-station.service")
+    service = unit["Service"]
+    assert service["KillSignal"] == "SIGTERM" and service["Restart"] == "on-failure"
+    assert service["KillMode"] == "mixed"  # the station stops the lab itself
+    clean = {int(x) for x in service["SuccessExitStatus"].split()}
+    assert clean == {startup.EXIT_SIGINT, startup.EXIT_SIGTERM}
+    assert service["RestartPreventExitStatus"] == "2"  # a locked home or a lost database

@@ -167,3 +167,15 @@ def test_a_verified_phone_plugged_in_again_is_certified(station: StationContext)
     number = records.certify_verified(station, dev_id)
     assert number is not None and number.endswith("-000001")
     assert records.certify_verified(station, dev_id) is None  # issued once
+
+
+def test_a_nearly_full_disk_is_said_at_start(
+    home: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIPE_STATION_MIN_FREE_MB", str(10**9))  # more than any disk here
+    started = start_station(home, db_url, create=True)
+    try:
+        (line,) = started.lines()
+        assert line.startswith("warning: only ") and "MB free on the disk of" in line
+    finally:
+        started.stop()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DatabaseError
 
 from wipe_station.audit import log as audit_log
 from wipe_station.audit.store import export_bundle, verify_bundle, verify_database
@@ -17,7 +19,8 @@ from wipe_station.cli.runtime import (
     pass_runtime,
     write_file,
 )
-from wipe_station.errors import IntegrityFailure, StationError
+from wipe_station.errors import DatabaseUnavailable, IntegrityFailure, StationError
+from wipe_station.paths import home_path
 from wipe_station.roles import Permission
 
 
@@ -60,10 +63,23 @@ def verify(rt: Runtime, bundle: Path | None, public_key: Path | None) -> None:
             raise IntegrityFailure(report.summary())
         click.echo(report.summary())
         return
-    rt.operator(Permission.VERIFY_AUDIT)
-    ctx = rt.station()
-    with ctx.session() as session:
-        reports = verify_database(session, ctx.identity)
+    try:
+        rt.operator(Permission.VERIFY_AUDIT)
+        ctx = rt.station()
+        with ctx.session() as session:
+            reports = verify_database(session, ctx.identity)
+    except (DatabaseError, sqlite3.DatabaseError, DatabaseUnavailable) as exc:
+        # Damaged pages are a broken log, said with where they are: never a crash (exit 70).
+        from wipe_station.db.integrity import describe_damage, sqlite_damage
+        from wipe_station.paths import resolve_db_url
+
+        if isinstance(exc, DatabaseUnavailable) and exc.kind != "damaged":
+            raise
+        url = resolve_db_url(rt.db_url, home_path(rt.home))
+        damage = sqlite_damage(url)
+        raise IntegrityFailure(
+            "BROKEN: " + (describe_damage(url, damage) if damage else f"the database: {exc}")
+        ) from exc
     broken = [r for r in reports if not r.ok]
     if broken:
         raise IntegrityFailure(broken[0].summary())

@@ -55,7 +55,7 @@ class Runtime:
             assert self._station is None, "start the station before opening it otherwise"
             self._started = start_station(self.home, self.db_url, create=create)
             self._station = self._started.ctx
-            for line in self._started.recovery.lines():
+            for line in self._started.lines():
                 click.echo(line, err=True)
         return self._started.ctx
 
@@ -169,22 +169,17 @@ def claim_output(path: Path) -> None:
 def write_file(path: Path, data: bytes | str) -> None:
     """Write an output file readable by its owner only (0600, whatever the umask), or fail
     with one line naming the path and the reason. An existing file is replaced only with
-    ``--force``; the station's keys and database never."""
+    ``--force``; the station's keys and database never. Written whole or not at all
+    (`atomic.write_atomically`): a full disk leaves no half PDF behind."""
+    from wipe_station.atomic import write_atomically
+
     check_output(path)
-    force = _force()
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    # O_EXCL: without --force an existing file (or a symlink planted there) is never followed.
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
-        fd = os.open(path, flags, 0o600)
+        # Without --force an existing file (or a symlink planted there) is never replaced.
+        write_atomically(path, raw, replace=_force())
     except FileExistsError as exc:
         raise StationError(f"{visible(path)} exists: add --force to replace it") from exc
-    except OSError as exc:
-        raise StationError(f"cannot write {visible(path)}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o600)  # a replaced file keeps its old mode otherwise
-            out.write(raw)
     except OSError as exc:
         raise StationError(f"cannot write {visible(path)}: {exc.strerror}") from exc
 

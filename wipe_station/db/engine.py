@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlmodel import Session, create_engine
 
 from wipe_station.db import lengths
@@ -112,7 +112,7 @@ def error_kind(exc: BaseException) -> tuple[str, bool]:
     return "other", False
 
 
-def describe_operational_error(exc: OperationalError, url: str) -> str:
+def describe_operational_error(exc: DatabaseError, url: str) -> str:
     """Turn a driver error into one line a technician can act on, saying what happened."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
     safe_url = make_url(url).render_as_string(hide_password=True)

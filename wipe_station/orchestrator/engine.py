@@ -119,6 +119,7 @@ class Engine:
         # groups when they queue up (records_thread.py). Not the loop's shared pool, where 64
         # phones' steps queued behind each other's USB work (issue 19); each Android phone's
         # USB work has a thread of its own (AndroidDriver._io).
+        self._space_told = -60.0  # when a low disk was last said (monotonic)
         self._records = RecordsThread(ctx, on_outage=lambda text: self._host(f"database: {text}"))
 
     async def _db(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
@@ -146,7 +147,20 @@ class Engine:
     async def run_ios(self, udid: str) -> PhoneView:
         return await self.run(udid, Platform.IOS, self.ios_driver(udid))
 
+    def _check_free_space(self) -> None:
+        """Before a phone's work: a disk nearly full is said (at most once a minute)."""
+        from wipe_station.startup import free_space_warning
+
+        now = time.monotonic()
+        if now - self._space_told < 60:
+            return
+        low = free_space_warning(self.ctx.home)
+        if low is not None:
+            self._space_told = now
+            self._host(low)
+
     async def run(self, key: str, platform: Platform, driver: PhoneDriver) -> PhoneView:
+        self._check_free_space()
         view = PhoneView(key, platform)
         self.phones[key] = view
         self._show(view)
