@@ -38,6 +38,7 @@ from wipe_station.timeutil import utcnow
 
 LOCK_FILE = "station.lock"
 # Exit statuses of a station stopped by a signal, after a clean stop (README, udev/ unit).
+EXIT_SIGHUP = 129
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
@@ -273,7 +274,7 @@ def start_station(
 
 @contextlib.contextmanager
 def stop_signals(on_stop: Callable[[int], None]) -> Iterator[list[int]]:
-    """While inside: SIGTERM and SIGINT call ``on_stop(signum)`` once (stop taking work, let
+    """While inside: SIGTERM, SIGINT and SIGHUP call ``on_stop(signum)`` once (stop taking work, let
     writes finish) instead of killing the process; a second signal of either kind ends it at
     once. Yields the list of signals received, for the exit status (`exit_status`)."""
     received: list[int] = []
@@ -284,7 +285,8 @@ def stop_signals(on_stop: Callable[[int], None]) -> Iterator[list[int]]:
         received.append(signum)
         on_stop(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    stops = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)  # SIGHUP: the terminal went away
+    previous = {sig: signal.signal(sig, handler) for sig in stops}
     try:
         yield received
     finally:
@@ -293,7 +295,6 @@ def stop_signals(on_stop: Callable[[int], None]) -> Iterator[list[int]]:
 
 
 def exit_status(received: list[int]) -> int:
-    """0 when nothing stopped the station; 130 after SIGINT, 143 after SIGTERM (clean stops)."""
-    if not received:
-        return 0
-    return EXIT_SIGTERM if received[0] == signal.SIGTERM else EXIT_SIGINT
+    """0 when nothing stopped the station; after a clean stop 128 + the signal: 130 (SIGINT),
+    143 (SIGTERM), 129 (SIGHUP, the terminal closed)."""
+    return 128 + received[0] if received else 0

@@ -61,5 +61,5 @@ def test_the_systemd_unit_matches_the_station() -> None:
     assert service["KillSignal"] == "SIGTERM" and service["Restart"] == "on-failure"
     assert service["KillMode"] == "mixed"  # the station stops the lab itself
     clean = {int(x) for x in service["SuccessExitStatus"].split()}
-    assert clean == {startup.EXIT_SIGINT, startup.EXIT_SIGTERM}
+    assert clean == {startup.EXIT_SIGHUP, startup.EXIT_SIGINT, startup.EXIT_SIGTERM}
     assert service["RestartPreventExitStatus"] == "2"  # a locked home or a lost database

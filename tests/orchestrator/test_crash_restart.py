@@ -16,7 +16,8 @@ from wipe_station.startup import start_station
 
 def test_killed_mid_erase_restarts_with_the_erasure_interrupted(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    proc = demo_mid_erase(home)
+    # A killed station cannot remove its lab's folder: it goes in the test's own place.
+    proc = demo_mid_erase(home, TMPDIR=str(tmp_path))
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=10)
 

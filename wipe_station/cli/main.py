@@ -83,12 +83,16 @@ def cli(ctx: click.Context, home: Path | None, db_url: str | None, operator: str
       WIPE_STATION_PIN       that operator's PIN, for scripts (else asked)
       WIPE_STATION_ID        the id a new station gets when it is set up
                              (2-16 letters/digits; default: 6 random ones)
+      WIPE_STATION_DB_RETRY  seconds the station waits for a database that
+                             went away before a phone fails (default 60)
+      WIPE_STATION_MIN_FREE_MB  warn below this much free disk (default 200)
 
     \b
     Exit status: 0 done; 1 a check failed (a forged certificate, a broken
     audit chain, refused rows or phones); 2 usage or a problem to fix;
     3 sign-in or role refused; 70 an unexpected failure (logged in the home);
-    130 / 143 stopped cleanly by SIGINT / SIGTERM (the station UI, demo)."""
+    130 / 143 / 129 stopped cleanly by SIGINT / SIGTERM / SIGHUP (the
+    station UI, demo)."""
     # Everything the station writes (database, WAL, exports, logs) is its owner's alone,
     # whatever umask the shell had; the files that already exist are tightened where opened.
     os.umask(0o077)
