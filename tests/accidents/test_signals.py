@@ -6,8 +6,14 @@ another (demo --headless goes through the real station's start-up)."""
 from __future__ import annotations
 
 import configparser
+import contextlib
+import os
+import pty
 import signal
+import sys
+import time
 from pathlib import Path
+from select import select as select_fds
 
 import pytest
 from sqlmodel import col, select
@@ -63,3 +69,43 @@ def test_the_systemd_unit_matches_the_station() -> None:
     clean = {int(x) for x in service["SuccessExitStatus"].split()}
     assert clean == {startup.EXIT_SIGHUP, startup.EXIT_SIGINT, startup.EXIT_SIGTERM}
     assert service["RestartPreventExitStatus"] == "2"  # a locked home or a lost database
+
+
+def test_the_station_ui_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """The UI (in a terminal of its own) through the same start-up: SIGTERM exits 143, the home
+    is released and the lab's folder is gone."""
+    home, scratch = tmp_path / "home", tmp_path / "tmp"
+    scratch.mkdir()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the station UI in the pseudo-terminal
+        env = {**os.environ, "WIPE_STATION_HOME": str(home), "TMPDIR": str(scratch)}
+        env.pop("WIPE_STATION_DB", None)
+        argv = [sys.executable, "-m", "wipe_station.cli.main", "demo", "--phones", "1"]
+        os.execve(sys.executable, argv, env)
+    seen = b""
+    deadline = time.monotonic() + 90
+    try:
+        while b"Sign in" not in seen:
+            assert time.monotonic() < deadline, seen[-2000:]
+            ready, _, _ = select_fds([fd], [], [], 1)
+            if ready:
+                seen += os.read(fd, 65536)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while True:  # keep reading: a full terminal would block the child's last writes
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            assert time.monotonic() < deadline, "the UI did not stop"
+            with contextlib.suppress(OSError):
+                if select_fds([fd], [], [], 0.2)[0]:
+                    seen += os.read(fd, 65536)
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 143, seen[-2000:]
+    assert b"Traceback" not in seen
+    assert list(scratch.glob("ws-lab-*")) == []
+    startup.start_station(home, None).stop()  # the home was released

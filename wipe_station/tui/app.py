@@ -703,7 +703,7 @@ class WipeStationApp(App[None]):
 
 def _run_until_stopped(app: WipeStationApp) -> int:
     """Run the app; SIGTERM or SIGINT exits it as the quit key would (wipe_station.startup).
-    Returns the exit status: 0, or 130/143 after a signal."""
+    Returns the exit status: 0, or 128 + the signal after one (`startup.exit_status`)."""
     from wipe_station.startup import exit_status, stop_signals
 
     def stop(_signum: int) -> None:
