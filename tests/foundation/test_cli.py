@@ -117,7 +117,7 @@ def test_roles_and_pins_on_the_command_line(cli) -> None:
 @pytest.mark.parametrize(
     "url,message",
     [
-        ("postgresql://nobody@127.0.0.1:1/none", "does not answer"),
+        ("postgresql://nobody@127.0.0.1:1/none", "refuses connections (is the server running?)"),
         ("mysql://x@localhost/db", "unsupported database"),
         ("::::", "not a database URL"),
     ],
