@@ -136,7 +136,13 @@ def release_attested(ctx: StationContext, serial: str, actor: audit.Actor) -> Ce
             .where(WipeJob.device_id == device.id, WipeJob.outcome == "verified")
             .order_by(col(WipeJob.id).desc())
         ).first()
-        if job is None or not held_for_supervisor(session, job):
+        if job is not None and not held_for_supervisor(session, job):
+            if session.exec(select(Certificate.id).where(Certificate.job_id == job.id)).first():
+                raise StationError(f"{serial}: its erasure is not held for a supervisor")
+            # Verified, never certified (the station stopped between the two, before issue
+            # 25): the way forward from the CLI without waiting for a restart.
+            return _issue(ctx, session, job, device, actor)
+        if job is None:
             raise StationError(f"{serial}: its erasure is not held for a supervisor")
         if job.attested_by is not None and job.attested_by == actor.operator_id:
             raise StationError(

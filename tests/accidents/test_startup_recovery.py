@@ -179,3 +179,17 @@ def test_a_nearly_full_disk_is_said_at_start(
         assert line.startswith("warning: only ") and "MB free on the disk of" in line
     finally:
         started.stop()
+
+
+def test_certificate_release_certifies_a_verified_phone_left_without_one(
+    station: StationContext,
+) -> None:
+    """The CLI's way forward without a restart (`certificate release SERIAL`)."""
+    from wipe_station.certify import release_attested
+
+    anna = _tech(station)
+    dev_id, job_id = phone_at(station, anna, "SERRELEASE", S.VERIFIED)
+    cert = release_attested(station, "SERRELEASE", Actor("ada", None, "admin"))
+    assert cert.job_id == job_id and cert.device_id == dev_id
+    with pytest.raises(StationError, match="no verified phone"):  # certified now: nothing held
+        release_attested(station, "SERRELEASE", Actor("ada", None, "admin"))
