@@ -89,16 +89,19 @@ UNLISTED = {
         "wipe_station.cli.demo",
         "wipe_station.cli.lab",
     },
+    "screens-without-app": {"wipe_station.tui", "wipe_station.tui.app"},
 }
 # What each of those contracts covers: every module of these packages but those under these.
 SCOPE = {
     "core-without-ui": (("wipe_station",), ("wipe_station.tui", "wipe_station.cli")),
     "lab-only-from-entry-points": (PACKAGES, ("drivers.emulated",)),
+    "screens-without-app": (("wipe_station.tui",), ()),
 }
 
 
 def uncovered(root: Path, cid: str) -> set[str]:
     packages, outside = SCOPE[cid]
+    packages = tuple(p.replace(".", "/") for p in packages)
     (found,) = [c for c in contracts(root) if c["id"] == cid]
     sources = list(found["source_modules"])  # type: ignore[call-overload]
     every = set().union(*(modules(root, p) for p in packages))
@@ -154,6 +157,7 @@ BREAKS = [
     ),
     ("screens-without-app", "wipe_station/tui/screens/help.py", "from wipe_station.tui import app"),
     ("screens-without-app", "wipe_station/tui/widgets/header.py", "import wipe_station.tui.app"),
+    ("screens-without-app", "wipe_station/tui/signing.py", "from wipe_station.tui.app import App"),
 ]
 
 
