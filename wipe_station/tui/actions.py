@@ -67,7 +67,7 @@ class PhoneActions:
         self._app = app
 
     async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-        """`session.off_loop`, also while nobody is signed in (a label for a finished job)."""
+        """`session.off_loop`: a refusal or failure becomes a notification."""
         return await off_loop(self._app.notify, fn, *args)
 
     def _allowed(self, permission: Permission) -> bool:
@@ -138,7 +138,7 @@ class PhoneActions:
 
     async def _attest(self, key: str, seen: ScreenSeen, by: Any) -> None:
         if await self._app._on_engine(self._app.attestations.answer, key, seen, by):
-            self._app.notify(f"Recorded: {seen.value.replace('_', ' ')}.", markup=False)
+            self._app.notify(f"Recorded: {seen.value.replace('_', ' ')}.")
 
     def _ask(
         self,
