@@ -1,19 +1,20 @@
-"""The Textual application: sign in, then the station screen fed by the engine.
+"""The Textual application: it composes the station's UI and starts its engine.
 
-Signing out (a key, or idle for the depot's `ui.idle_minutes`) shows the sign-in screen again;
-the engine and the erasures it runs carry on behind it.
+Each job has its own module, which the app wires to the screens: signing in and out
+(`signing`), the idle clock (`idle`), the technician's actions on phones (`actions`), labels at
+certification (`labels`). The app keeps who is signed in, the engine and the phones' views, and
+hands the station screen its actions. Signing out shows the sign-in screen again; the engine and
+the erasures it runs carry on behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import sys
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,33 +22,26 @@ from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.notifications import SeverityLevel
-from textual.timer import Timer
 
-from drivers.contract import ScreenSeen
-from wipe_station import batches, crash_log, intake, printing, settings
+from wipe_station import crash_log
+from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
-from wipe_station.errors import IllegalTransition, StationError
-from wipe_station.lifecycle import DeviceState, check
-from wipe_station.operators import actor_of, record_session, sign_in
-from wipe_station.orchestrator import records
+from wipe_station.operators import actor_of
 from wipe_station.orchestrator.approvals import Approvals, Attestations
 from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, allowed
 from wipe_station.safe_text import visible
+from wipe_station.tui.actions import PhoneActions
 from wipe_station.tui.commands import StationCommands
 from wipe_station.tui.engine_thread import EngineThread
+from wipe_station.tui.idle import IdleClock
+from wipe_station.tui.labels import LabelPrinter
 from wipe_station.tui.messages import EngineFailed, HostProblem, PhonesChanged
-from wipe_station.tui.screens.batches import BatchesScreen
-from wipe_station.tui.screens.certificates import CertificatesScreen
-from wipe_station.tui.screens.confirm import ConfirmErase
-from wipe_station.tui.screens.imei import ImeiEntry
-from wipe_station.tui.screens.prompt import TextPrompt
-from wipe_station.tui.screens.quarantine import QuarantineReason
-from wipe_station.tui.screens.screen_check import ScreenCheck
 from wipe_station.tui.screens.sign_in import SignInScreen
 from wipe_station.tui.screens.station import StationScreen
-from wipe_station.tui.session import UiSession, off_loop, report_print
+from wipe_station.tui.session import UiSession
+from wipe_station.tui.signing import Signing
 
 # The clock the idle sign-out measures with; tests replace it with one they move by hand.
 idle_clock = time.monotonic
@@ -84,7 +78,6 @@ class WipeStationApp(App[None]):
         self.sign_in_hint = sign_in_hint
         self.android_backend = android_backend
         self.usbmux_address = usbmux_address
-        self.operator: Operator | None = None
         self.approvals = Approvals()
         self.attestations = Attestations()
         self.engine: Engine | None = None
@@ -96,11 +89,20 @@ class WipeStationApp(App[None]):
         # the engine's thread adds, the UI's takes them all at once.
         self._pending: dict[int, PhoneView] = {}
         self._pending_lock = threading.Lock()
-        self.idle_sign_out_s = idle_sign_out_s
-        self._idle_s: float | None = None  # in force for the operator signed in now
-        self._idle_timer: Timer | None = None
-        self._last_input = idle_clock()
-        self._labelled: set[str] = set()  # certificates whose label was sent at certification
+        # The jobs, one module each. The idle clock reads `idle_clock` at each look.
+        self.idle = IdleClock(lambda: idle_clock(), self.set_interval, self._idle)
+        self.signing = Signing(
+            self,
+            ctx,
+            self.idle,
+            idle_limit_s=idle_sign_out_s,
+            sign_in_screen=self._sign_in_screen,
+            on_signed_in=self._signed_in,
+        )
+        self.actions = PhoneActions(self)
+        self.labels = LabelPrinter(
+            self, ctx, self.notify, actor=self._engine_actor, session=self.session
+        )
 
     def on_mount(self) -> None:
         self.sub_title = f"station {self.ctx.station_id}" + (
@@ -129,26 +131,21 @@ class WipeStationApp(App[None]):
             markup=False,
         )
 
+    # -- who is signed in: `signing` signs in and out, `idle` watches for input --------------
+    @property
+    def operator(self) -> Operator | None:
+        return self.signing.operator
+
+    def session(self) -> UiSession | None:
+        """What a screen needs to act for the operator signed in now (None: nobody is)."""
+        if self.operator is None:
+            return None
+        return UiSession(self.ctx, self.operator, self.notify)
+
     def _sign_in_screen(self) -> SignInScreen:
-        return SignInScreen(self.operator_hint, self.sign_in_hint)
+        return SignInScreen(self.operator_hint, self.sign_in_hint, submit=self.signing.sign_in)
 
-    # -- sign-in --------------------------------------------------------------------------
-    def sign_in(self, name: str, pin: str) -> None:
-        self.run_worker(self._sign_in(name, pin), exclusive=True, group="sign-in")
-
-    async def _sign_in(self, name: str, pin: str) -> None:
-        try:
-            op = await asyncio.to_thread(sign_in, self.ctx, name, pin)
-            await asyncio.to_thread(record_session, self.ctx, op, "auth.signed_in", ui="station")
-            idle_s = self.idle_sign_out_s
-            if idle_s is None:
-                idle_s = await asyncio.to_thread(self._idle_setting)
-        except StationError as exc:
-            screen = self.screen
-            if isinstance(screen, SignInScreen):
-                screen.show_error(str(exc))
-            return
-        self.operator = op
+    async def _signed_in(self, op: Operator, idle_s: float) -> None:
         read_only = not allowed(op.role, Permission.WIPE)  # auditors and logistics
         mode = "DEMO: emulated phones, not real erasures" if self.demo_phones else "USB"
         who = f"{op.name} ({op.role}{', read-only' if read_only else ''})"
@@ -169,64 +166,17 @@ class WipeStationApp(App[None]):
                 # approved keeps the name of the technician who approved it.
                 self.engine.actor = actor_of(op)
             screen.show_all(list(self.engine.phones.values()))
-        self._start_idle_clock(idle_s)  # from when the station screen is ready
+        self.idle.start(idle_s, self.IDLE_POLL_S)  # from when the station screen is ready
 
-    def _idle_setting(self) -> float:
-        with self.ctx.session() as session:
-            return settings.idle_sign_out_seconds(session)
-
-    # -- signing out: by key, or after a while without input --------------------------------
     async def on_event(self, event: events.Event) -> None:
         # Only what the terminal sends counts (the same event forwarded to a widget does not).
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
-            self._last_input = idle_clock()
+            self.idle.touch()
         await super().on_event(event)
 
-    def _start_idle_clock(self, seconds: float) -> None:
-        self._stop_idle_clock()
-        self._idle_s = seconds
-        self._last_input = idle_clock()
-        poll = min(self.IDLE_POLL_S, seconds / 4)
-        self._idle_timer = self.set_interval(poll, self._idle_check, name="idle sign-out")
-
-    def _stop_idle_clock(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.stop()
-        self._idle_timer = None
-
-    def _idle_check(self) -> None:
-        if self.operator is None or self._idle_s is None:
-            return
-        if idle_clock() - self._last_input >= self._idle_s:
+    def _idle(self) -> None:
+        if self.operator is not None:
             self.sign_out("idle")
-
-    def sign_out(self, reason: str) -> None:
-        """Back to the sign-in screen (``reason``: "idle" or "manual"). Erasures go on."""
-        op = self.operator
-        if op is None:
-            return
-        self.operator = None  # nothing more is done in this operator's name from here
-        self._stop_idle_clock()
-        payload: dict[str, object] = {"reason": reason}
-        if reason == "idle" and self._idle_s is not None:
-            payload["idle_s"] = round(self._idle_s, 1)
-        self.run_worker(self._sign_out(op, payload), group="sign-out")
-
-    async def _sign_out(self, op: Operator, payload: dict[str, object]) -> None:
-        # Close whatever is open on top (a confirmation, a form, the certificate list) without
-        # its answer, then replace the station screen: no phone data stays on the display.
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, StationScreen):
-            await self.pop_screen()
-        if not isinstance(self.screen, SignInScreen):
-            await self.switch_screen(self._sign_in_screen())
-        try:
-            await asyncio.to_thread(record_session, self.ctx, op, "auth.signed_out", **payload)
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
-        if payload["reason"] == "idle":
-            self.notify(f"{op.name} was signed out after a while without input.")
-        else:
-            self.notify(f"{op.name} signed out.")
 
     async def _start_engine(self) -> None:
         assert self.operator is not None
@@ -288,6 +238,13 @@ class WipeStationApp(App[None]):
             return fn(*args)
         return await self._engine_thread.call(fn, *args)
 
+    def _engine_soon(self, fn: Callable[[], Any]) -> None:
+        """``fn()`` where the engine runs, without waiting for it."""
+        if self._engine_thread is None:
+            fn()
+        else:
+            self._engine_thread.call_soon(fn)
+
     def _phone_changed(self, view: PhoneView) -> None:
         """The engine's listener, called on the engine's thread."""
         self._queue_view(view)
@@ -312,356 +269,47 @@ class WipeStationApp(App[None]):
     def _show_views(self, views: list[PhoneView]) -> None:
         if self.engine is not None:
             for view in views:
-                self._label_when_certified(view)
+                self.labels.phone_changed(view)
         # Also while a form or the certificate list is open on top of the station screen.
         for screen in self.screen_stack:
             if isinstance(screen, StationScreen):
                 screen.show_all(views)
 
-    # -- actions (the core checks the role; the screen only hides what it may not do) --------
-    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-        """`session.off_loop`, also while nobody is signed in (a label for a finished job)."""
-        return await off_loop(self.notify, fn, *args)
-
-    def _allowed(self, permission: Permission) -> bool:
-        session = self.session()
-        return session is not None and session.allowed(permission)
-
-    def request_wipe(self, keys: list[str] | None) -> None:
-        if not self._allowed(Permission.WIPE):
-            return
-        self.run_worker(self._confirm_wipe(keys), exclusive=True, group="wipe")
-
-    def _erasable(self, keys: list[str]) -> list[str]:
-        # Ask the records, not the screen: a quarantined phone may not become WIPING.
+    def _engine_actor(self) -> audit.Actor:
+        """Labels are printed under the engine's actor: the technician who started the job."""
         assert self.engine is not None
-        ok = []
-        for key in keys:
-            view = self.engine.phones.get(key)
-            if view is None or view.device_id is None:
-                continue
-            if records.can_move(self.ctx, view.device_id, DeviceState.WIPING):
-                ok.append(key)
-        return ok
+        return self.engine.actor
 
-    async def _confirm_wipe(self, keys: list[str] | None) -> None:
-        ready: list[str] = await self._on_engine(self.approvals.ready)
-        candidates = ready if keys is None else [k for k in keys if k in ready]
-        try:
-            chosen = await asyncio.to_thread(self._erasable, candidates) if candidates else []
-        except StationError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        if self.operator is None or not isinstance(self.screen, StationScreen):
-            return  # signed out meanwhile
-        if not chosen:
-            self.notify("No phone is ready to erase (blocked, busy or already done).")
-            return
-        what = "All ready phones." if keys is None else f"Phone on port {chosen[0]}."
-
-        def answer(ok: bool | None) -> None:
-            if ok and self.operator is not None:
-                by = actor_of(self.operator)
-                self.run_worker(self._approve(chosen, by), group="wipe-approve")
-
-        self.push_screen(ConfirmErase(len(chosen), what), answer)
-
-    async def _approve(self, chosen: list[str], by: Any) -> None:
-        count: int = await self._on_engine(lambda: self.approvals.approve(chosen, by=by))
-        self.notify(f"Erasing {count} phone{'s' if count != 1 else ''}.")
+    # -- the station screen's actions (`StationActions`), each done by the module that owns it
+    def request_wipe(self, keys: list[str] | None) -> None:
+        self.actions.request_wipe(keys)
 
     def check_screen(self, key: str) -> None:
-        """A guided reset asks what the phone shows; the answer goes in under this operator."""
-        if not self._allowed(Permission.WIPE) or self.engine is None:
-            return
-        question = self.attestations.question(key)
-        if question is None:
-            self.notify("This phone is not waiting for its screen to be confirmed.")
-            return
-        view = self.engine.phones.get(key)
-        name = visible((view.facts.model if view is not None and view.facts else "") or key, 80)
-        op = self.operator
-        assert op is not None
-
-        def answered(seen: ScreenSeen | None) -> None:
-            if seen is not None:
-                self.run_worker(self._attest(key, seen, actor_of(op)), group="attest")
-
-        self.push_screen(ScreenCheck(name, question), answered)
-
-    async def _attest(self, key: str, seen: ScreenSeen, by: Any) -> None:
-        if await self._on_engine(self.attestations.answer, key, seen, by):
-            self.notify(f"Recorded: {seen.value.replace('_', ' ')}.", markup=False)
+        self.actions.check_screen(key)
 
     def enter_imei(self, key: str) -> None:
-        if not self._allowed(Permission.ENTER_IMEI) or self.engine is None:
-            return
-        view = self.engine.phones.get(key)
-        if view is None or view.device_id is None:
-            self.notify("Wait until the phone is identified.")
-            return
-        op = self.operator
-        assert op is not None
-
-        async def save(raw: str) -> str | None:
-            # The records check the IMEI; a refusal stays in the dialog with what was typed.
-            return await self._save_imei(view, raw, op)
-
-        self.push_screen(ImeiEntry(view.facts.model if view.facts else key, save))
-
-    async def _save_imei(self, view: PhoneView, raw: str, op: Operator) -> str | None:
-        assert view.device_id is not None
-        try:
-            value = await asyncio.to_thread(
-                records.set_imei, self.ctx, actor_of(op), view.device_id, raw
-            )
-        except StationError as exc:
-            return str(exc)
-
-        def add_imei() -> None:
-            if view.facts is not None and value not in view.facts.imeis:
-                view.facts = dataclasses.replace(view.facts, imeis=(*view.facts.imeis, value))
-
-        await self._on_engine(add_imei)
-        self.notify(f"IMEI {value} recorded.")
-        self._queue_view(view)
-        return None
+        self.actions.enter_imei(key)
 
     def recheck(self, key: str) -> None:
-        if not self._allowed(Permission.WIPE) or self.engine is None:
-            return
-        view = self.engine.phones.get(key)
-        if view is None or view.state not in ("blocked", "failed", "interrupted", "detected"):
-            self.notify("Only a blocked, failed, interrupted or released phone can be re-checked.")
-            return
-        if self._engine_thread is None:
-            self.engine.recheck(key)
-        else:
-            self._engine_thread.call_soon(partial(self.engine.recheck, key))
+        self.actions.recheck(key)
 
-    # -- quarantine: set a phone aside (technician), release it (admin) ----------------------
     def quarantine(self, key: str) -> None:
-        if not self._allowed(Permission.QUARANTINE) or self.engine is None:
-            return
-        view = self.engine.phones.get(key)
-        if view is None or view.device_id is None:
-            self.notify("Wait until the phone is identified.")
-            return
-        if view.state == DeviceState.QUARANTINED:
-            self.notify("This phone is in quarantine already.")
-            return
-        if view.state in {s.value for s in DeviceState}:  # not the screen's own "ready"
-            try:  # say so now rather than after the reason is typed (mid-erase, for one)
-                check(view.state, DeviceState.QUARANTINED)
-            except IllegalTransition as exc:
-                self.notify(str(exc), severity="error")
-                return
-        op = self.operator
-        assert op is not None
-
-        def given(reason: str | None) -> None:
-            if reason:
-                self.run_worker(self._quarantine(view, reason, op), group="quarantine")
-
-        self.push_screen(QuarantineReason(self._phone_name(view)), given)
-
-    async def _quarantine(self, view: PhoneView, reason: str, op: Operator) -> None:
-        assert view.device_id is not None
-        done, _ = await self._in_thread(
-            records.set_state,
-            self.ctx,
-            actor_of(op),
-            view.device_id,
-            DeviceState.QUARANTINED,
-            reason,
-        )
-        if not done:  # the lifecycle's refusal, e.g. the erasure started
-            return
-
-        def set_aside() -> None:
-            view.state, view.progress, view.reason = (
-                DeviceState.QUARANTINED.value,
-                "quarantined",
-                reason,
-            )
-            view.log.append("quarantined")
-            view.note_stage()
-
-        await self._on_engine(set_aside)
-        self.notify(f"{self._phone_name(view)} is in quarantine: it will not be erased.")
-        self._queue_view(view)
+        self.actions.quarantine(key)
 
     def release_quarantine(self, key: str) -> None:
-        if not self._allowed(Permission.RELEASE_QUARANTINE) or self.engine is None:
-            return
-        view = self.engine.phones.get(key)
-        if view is None or view.device_id is None or view.state != DeviceState.QUARANTINED:
-            self.notify("Only a phone in quarantine can be released.")
-            return
-        op = self.operator
-        assert op is not None
-        self.run_worker(self._ask_release(view, op), group="quarantine")
+        self.actions.release_quarantine(key)
 
-    async def _ask_release(self, view: PhoneView, op: Operator) -> None:
-        """A phone that left the depot once needs the admin's reason to leave again."""
-        assert view.device_id is not None
-        done, went = await self._in_thread(records.left_before, self.ctx, view.device_id)
-        if not done:
-            return
-        if went is None:
-            await self._release(view, op)
-            return
-
-        def given(reason: str | None) -> None:
-            if reason:
-                self.run_worker(self._release_left(view, op, reason), group="quarantine")
-
-        self.push_screen(
-            TextPrompt(
-                f"Release {self._phone_name(view)}",
-                f"This phone was handed over in {went}. Why may it be erased and leave again?",
-                "reason (required; audited)",
-            ),
-            given,
-        )
-
-    async def _release_left(self, view: PhoneView, op: Operator, reason: str) -> None:
-        assert view.device_id is not None
-        done, _ = await self._in_thread(
-            records.release_left_before, self.ctx, actor_of(op), view.device_id, reason
-        )
-        if done:
-            await self._released(view)
-
-    async def _release(self, view: PhoneView, op: Operator) -> None:
-        assert view.device_id is not None
-        done, _ = await self._in_thread(
-            records.set_state,
-            self.ctx,
-            actor_of(op),
-            view.device_id,
-            DeviceState.DETECTED,
-            "released from quarantine",
-        )
-        if done:
-            await self._released(view)
-
-    async def _released(self, view: PhoneView) -> None:
-        def release() -> None:
-            # A phone that was waiting for the go-ahead waits again; any other may be
-            # re-checked.
-            waiting = view.key in self.approvals.ready()
-            view.state = "ready" if waiting else DeviceState.DETECTED.value
-            view.progress = "released"
-            view.reason = ""
-            view.log.append(
-                "released from quarantine" + ("" if waiting else ": press r to re-check it")
-            )
-            view.note_stage()
-
-        await self._on_engine(release)
-        self.notify(f"{self._phone_name(view)} is released from quarantine.")
-        self._queue_view(view)
-
-    @staticmethod
-    def _phone_name(view: PhoneView) -> str:
-        return f"{view.facts.model} ({view.facts.serial})" if view.facts else view.key
-
-    # -- certificates: the list, and a PDF written again into the print folder ---------------
     def show_certificates(self) -> None:
-        if not self._allowed(Permission.PRINT_CERTIFICATES):
-            return
-        self.run_worker(self._show_certificates(), exclusive=True, group="certificates")
+        self.actions.show_certificates()
 
-    async def _show_certificates(self) -> None:
-        done, rows = await self._in_thread(printing.recent_certificates, self.ctx)
-        if not done:
-            return
-        session = self.session()
-        if session is None or not isinstance(self.screen, StationScreen):
-            return  # signed out meanwhile
-        await self.push_screen(
-            CertificatesScreen(
-                rows, printing.print_dir(self.ctx.home), session, lambda: self.sign_out("manual")
-            )
-        )
-
-    def session(self) -> UiSession | None:
-        """What a screen needs to act for the operator signed in now (None: nobody is)."""
-        if self.operator is None:
-            return None
-        return UiSession(self.ctx, self.operator, self.notify)
-
-    # -- batches: the screen does its own work; the app only opens it ---------------------------
     def show_batches(self) -> None:
-        if self._allowed(Permission.MANAGE_BATCHES):
-            self.run_worker(self._show_batches(), exclusive=True, group="batches")
+        self.actions.show_batches()
 
-    async def _show_batches(self) -> None:
-        done, rows = await self._in_thread(batches.list_batches, self.ctx)
-        session = self.session()
-        if done and session is not None and isinstance(self.screen, StationScreen):
-            await self.push_screen(BatchesScreen(session, rows))
-
-    # -- phones no return list announced -------------------------------------------------------
     def assign_customer(self, serial: str) -> None:
-        if not self._allowed(Permission.IMPORT_INTAKE):
-            return
-        assert self.operator is not None
-        actor = actor_of(self.operator)
+        self.actions.assign_customer(serial)
 
-        def given(org: str | None) -> None:
-            if org:
-                self.run_worker(self._assign(actor, serial, org), group="intake")
-
-        self.push_screen(
-            TextPrompt(
-                f"Assign {serial}",
-                "No return list announced this phone. Which customer (organisation number)?",
-                "organisation number",
-                max_length=20,
-            ),
-            given,
-        )
-
-    async def _assign(self, actor: Any, serial: str, org: str) -> None:
-        done, _ = await self._in_thread(lambda: intake.assign(self.ctx, actor, serial, org=org))
-        if not done:
-            return
-        self.notify(f"{serial} assigned to customer {org}")
-        engine = self.engine
-        if engine is None:
-            return
-
-        def announced() -> list[PhoneView]:
-            views = [v for v in engine.phones.values() if v.facts and v.facts.serial == serial]
-            for view in views:
-                view.announced = True
-            return views
-
-        for view in await self._on_engine(announced):
-            self._queue_view(view)
-
-    # -- a label as soon as a phone is certified (print.label_at_certification) ---------------
-    def _label_when_certified(self, view: PhoneView) -> None:
-        number = view.certificate
-        if view.state != "certified" or not number or number in self._labelled:
-            return
-        self._labelled.add(number)
-        # A callable, not a coroutine: one the app exits before starting is never created.
-        self.run_worker(partial(self._print_label, number), group="print")
-
-    async def _print_label(self, number: str) -> None:
-        # Printed under the station's engine actor: the technician who started the erasure.
-        assert self.engine is not None
-        actor = self.engine.actor
-        done, wanted = await self._in_thread(printing.labels_at_certification, self.ctx)
-        if not done or not wanted:
-            return
-        done, printed = await self._in_thread(printing.print_label, self.ctx, actor, number)
-        session = self.session()
-        if done and session is not None:
-            report_print(session, printed, f"label {number}")
+    def sign_out(self, reason: str) -> None:
+        self.signing.sign_out(reason)
 
     def _fatal_error(self) -> None:
         # Textual's own report prints the traceback with its local variables, where a PIN typed

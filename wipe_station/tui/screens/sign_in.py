@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -14,10 +16,15 @@ from wipe_station.safe_text import visible
 class SignInScreen(Screen[None]):
     BINDINGS = [("ctrl+q", "app.quit", "Quit")]
 
-    def __init__(self, operator: str = "", hint: str = "") -> None:
+    def __init__(
+        self, operator: str = "", hint: str = "", *, submit: Callable[[str, str], None]
+    ) -> None:
+        """``submit(name, pin)`` signs in (the app's `Signing`); a refusal comes back through
+        `show_error`."""
         super().__init__()
         self._operator = operator
         self._hint = hint
+        self._sign_in = submit
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sign-in"):
@@ -47,7 +54,7 @@ class SignInScreen(Screen[None]):
         name = self.query_one("#operator", Input).value.strip()
         pin = self.query_one("#pin", Input).value
         self.query_one("#pin", Input).value = ""
-        self.app.sign_in(name, pin)  # type: ignore[attr-defined]
+        self._sign_in(name, pin)
 
     def show_error(self, message: str) -> None:
         # The message may echo a typed name ("unknown operator '[/b]'"): text, not markup.
