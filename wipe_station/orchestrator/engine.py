@@ -61,6 +61,7 @@ class PhoneView:
     # here so it survives the UI signing out and in again.
     stage: str = ""
     stage_since: float = field(default_factory=time.monotonic)
+    port: str = ""  # an iPhone's USB port path, from usbmuxd's LocationID, once known
 
     def note_stage(self) -> None:
         """Start the stage clock again if the state changed since it was last noted."""

@@ -41,6 +41,7 @@ from wipe_station.tui.messages import EngineFailed, HostProblem, PhonesChanged
 from wipe_station.tui.screens.batches import BatchesScreen
 from wipe_station.tui.screens.certificates import CertificatesScreen
 from wipe_station.tui.screens.confirm import ConfirmErase
+from wipe_station.tui.screens.doctor import DoctorScreen
 from wipe_station.tui.screens.imei import ImeiEntry
 from wipe_station.tui.screens.prompt import TextPrompt
 from wipe_station.tui.screens.quarantine import QuarantineReason
@@ -71,6 +72,7 @@ class WipeStationApp(App[None]):
         idle_sign_out_s: float | None = None,
         demo_profiles: list[Any] | None = None,
         lab_process: bool = False,
+        bench_check: bool = False,
     ) -> None:
         """``idle_sign_out_s``: sign out after this long without input; None reads the
         depot's ``ui.idle_minutes`` setting at each sign-in. ``lab_process``: the demo's lab
@@ -101,12 +103,15 @@ class WipeStationApp(App[None]):
         self._idle_timer: Timer | None = None
         self._last_input = idle_clock()
         self._labelled: set[str] = set()  # certificates whose label was sent at certification
+        self.bench_check = bench_check  # the real station: check the bench at start (`d` too)
 
     def on_mount(self) -> None:
         self.sub_title = f"station {self.ctx.station_id}" + (
             "  ·  DEMO" if self.demo_phones else ""
         )
         self.push_screen(self._sign_in_screen())
+        if self.bench_check:
+            self.run_worker(self._bench_warning, thread=True, group="doctor")
 
     def notify(
         self,
@@ -567,6 +572,26 @@ class WipeStationApp(App[None]):
     def _phone_name(view: PhoneView) -> str:
         return f"{view.facts.model} ({view.facts.serial})" if view.facts else view.key
 
+    # -- the bench check (`wipe-station doctor`): a key, and one line in the header -------------
+    def action_doctor(self) -> None:
+        from wipe_station import doctor
+
+        self.push_screen(DoctorScreen(_bench(self), doctor.run), self._bench_line)
+
+    def _bench_warning(self) -> None:
+        from wipe_station import doctor
+
+        self.call_from_thread(self._bench_line, doctor.run(_bench(self)))
+
+    def _bench_line(self, findings: list[Any] | None) -> None:
+        from wipe_station.tui.screens.doctor import summary
+
+        if not findings:
+            return  # closed before the checks finished: the last answer stands
+        base = self.sub_title.split("  ·  bench:")[0]
+        line = summary(findings or [])
+        self.sub_title = f"{base}  ·  {line}" if line else base
+
     # -- certificates: the list, and a PDF written again into the print folder ---------------
     def show_certificates(self) -> None:
         if not self._allowed(Permission.PRINT_CERTIFICATES):
@@ -715,6 +740,15 @@ def run_demo_ui(
     ).run()
 
 
+def _bench(app: WipeStationApp) -> Any:
+    from wipe_station import doctor
+
+    bench = doctor.Bench(home=app.ctx.home, db_url=app.ctx.db_url)
+    if app.usbmux_address:  # the socket this station's iPhone driver will use
+        bench.usbmuxd_socket = Path(app.usbmux_address.removeprefix("UNIX:"))
+    return bench
+
+
 def run_station_ui(ctx: StationContext) -> None:
     """On real USB: libusb for Android, the system usbmuxd for iPhones."""
     import usb.backend.libusb1
@@ -726,4 +760,5 @@ def run_station_ui(ctx: StationContext) -> None:
         android_backend=backend,
         usbmux_address="/var/run/usbmuxd",
         sign_in_hint=hint + "   (no phones? try: wipe-station demo)",
+        bench_check=True,
     ).run()
