@@ -82,3 +82,34 @@ def test_certificate_labels_go_to_the_label_printer(
     assert number in pdf_text(copy)
     code, _, err = _cli(capsys, "--operator", "demo-admin", "certificate", "labels")
     assert code != 0 and "name certificate numbers or --batch" in err
+
+
+def test_print_without_an_output_file_keeps_the_pdf_in_the_print_folder(
+    home: Path,
+    tmp_path: Path,
+    queue: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "p.yaml").write_text("extends: pixel-8-clean\n", encoding="utf-8")
+    code, out, _ = _cli(capsys, "demo", "--headless", "--fleet", str(tmp_path / "p.yaml"), "--json")
+    assert code == 0
+    number = json.loads(out)["phones"][0]["certificate"]
+    monkeypatch.setenv("WIPE_STATION_PIN", "1234")
+    code, out, err = _cli(
+        capsys, "--operator", "demo-admin", "certificate", "export", number, "--print", queue
+    )
+    assert code == 0, err
+    kept = sorted((home / "print").glob(f"{number}-*.pdf"))
+    assert len(kept) == 1 and f"wrote {kept[0]}" in out
+    job = out.split("(job ", 1)[1].split(")", 1)[0]
+    assert number in pdf_text(printed_file(job))
+    # Twice: a second file beside the first, never the first replaced.
+    code, out, err = _cli(
+        capsys, "--operator", "demo-admin", "certificate", "batch", "--print", queue
+    )
+    assert code == 0, err
+    assert len(list((home / "print").glob("certificates-*.pdf"))) == 1
+    # Neither -o nor --print: a usage error that says both ways.
+    code, _, err = _cli(capsys, "--operator", "demo-admin", "certificate", "export", number)
+    assert code == 2 and "-o FILE, or --print" in err
