@@ -20,6 +20,15 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return int(done.value.code or 0), out, err
 
 
+def _certified(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """A demo phone erased and certified in the home; its certificate number."""
+    (tmp_path / "p.yaml").write_text("extends: pixel-8-clean\n", encoding="utf-8")
+    code, out, _ = _cli(capsys, "demo", "--headless", "--fleet", str(tmp_path / "p.yaml"), "--json")
+    assert code == 0
+    (phone,) = json.loads(out)["phones"]
+    return str(phone["certificate"])
+
+
 def test_certificate_export_prints_through_cups(
     home: Path,
     tmp_path: Path,
@@ -27,11 +36,7 @@ def test_certificate_export_prints_through_cups(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    (tmp_path / "p.yaml").write_text("extends: pixel-8-clean\n", encoding="utf-8")
-    code, out, _ = _cli(capsys, "demo", "--headless", "--fleet", str(tmp_path / "p.yaml"), "--json")
-    assert code == 0
-    (phone,) = json.loads(out)["phones"]
-    number = phone["certificate"]
+    number = _certified(tmp_path, capsys)
     monkeypatch.setenv("WIPE_STATION_PIN", "1234")
     pdf = tmp_path / "cert.pdf"
     code, out, err = _cli(
@@ -91,10 +96,7 @@ def test_print_without_an_output_file_keeps_the_pdf_in_the_print_folder(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    (tmp_path / "p.yaml").write_text("extends: pixel-8-clean\n", encoding="utf-8")
-    code, out, _ = _cli(capsys, "demo", "--headless", "--fleet", str(tmp_path / "p.yaml"), "--json")
-    assert code == 0
-    number = json.loads(out)["phones"][0]["certificate"]
+    number = _certified(tmp_path, capsys)
     monkeypatch.setenv("WIPE_STATION_PIN", "1234")
     code, out, err = _cli(
         capsys, "--operator", "demo-admin", "certificate", "export", number, "--print", queue
