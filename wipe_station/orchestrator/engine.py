@@ -139,7 +139,11 @@ class Engine:
     def ios_driver(self, udid: str) -> IosDriver:
         assert self.usbmux_address is not None
         return IosDriver(
-            udid, self.ctx.keys_dir / "pairing", usbmux_address=self.usbmux_address, poll_s=0.25
+            udid,
+            self.ctx.keys_dir / "pairing",
+            usbmux_address=self.usbmux_address,
+            poll_s=0.25,
+            usb_backend=self.android_backend,  # the station's USB bus: the iPhone's port
         )
 
     async def run_android(self, port_path: str) -> PhoneView:
@@ -194,6 +198,7 @@ class Engine:
             if stage == "identified":
                 assert result.facts is not None
                 view.facts = result.facts
+                view.port = getattr(driver, "port_path", "") if platform is Platform.IOS else ""
                 found = await self._db(
                     records.identified,
                     self.ctx,

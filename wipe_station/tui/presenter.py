@@ -15,7 +15,7 @@ from wipe_station.safe_text import visible
 
 COLUMNS = ("Port", "OS", "Model", "Serial/IMEI", "State", "Progress", "Time")
 SHORT_BLOCKERS = {
-    "frp_account": "FRP",
+    "frp_account": "OWNER",  # Google FRP or a maker's own lock: an owner's account
     "activation_lock": "FindMy",
     "mdm": "MDM",
     "sim_present": "SIM",
