@@ -78,7 +78,9 @@ def check_libusb(bench: Bench) -> Finding:
     import usb.backend.libusb1
     import usb.core
 
-    backend = bench.usb_backend or usb.backend.libusb1.get_backend()
+    backend = (
+        bench.usb_backend if bench.usb_backend is not None else usb.backend.libusb1.get_backend()
+    )
     if backend is None:
         return Finding(
             "libusb",
