@@ -105,6 +105,10 @@ L: dict[str, tuple[str, str]] = {
     ),
     "blocker_frp_account": ("Google-konto (FRP)", "Google account (FRP)"),
     "blocker_google_accounts": ("Google-kontoer", "Google accounts"),
+    "blocker_owner_lock_accounts": (
+        "Eierlås-kontoer (Google FRP, Samsung, Xiaomi, Huawei, HONOR)",
+        "Owner-lock accounts (Google FRP, Samsung, Xiaomi, Huawei, HONOR)",
+    ),
     "blocker_activation_lock": ("Aktiveringslås / Finn min", "Activation Lock / Find My"),
     "blocker_mdm": ("Fjernstyring (MDM)", "Device management (MDM)"),
     "blocker_sim_present": ("SIM-kort", "SIM card"),

@@ -24,9 +24,13 @@ SHELL: dict[str, str] = {
     "sim_state": "getprop gsm.sim.state",
     "battery": "dumpsys battery | grep level",
     "storage": "df /data | tail -n 1",
-    # Only "Account {name=…, type=…}" lines are accounts; the same dump lists authenticators
-    # as "AuthenticatorDescription {type=com.google}", which ", type=" does not match.
-    "google_accounts": "dumpsys account | grep -c ', type=com.google}'",
+    # Account *types* and how many of each, in every user and profile (the dump has a section
+    # per user): only "Account {name=…, type=…}" lines are accounts (authenticators print
+    # "AuthenticatorDescription {type=…}"), and sed drops everything up to the last ", type="
+    # on the phone, so no account name leaves it. Reviewed for issue 27 (makers' owner locks).
+    "account_types": (
+        "dumpsys account | grep 'Account {name=' | sed 's/.*, *type=//;s/}.*//' | sort | uniq -c"
+    ),
     "accounts": "dumpsys account | grep -c 'Account {name='",
     "owners": "dpm list-owners",  # Android 12+
     # Before Android 12 `dpm` has no list-owners; the device policy dump names the owners.

@@ -24,7 +24,7 @@ from typing import Any
 from adb_shell import exceptions as adb_errors
 from adb_shell.adb_device import AdbDevice
 
-from drivers.android import allowlist, guidance, readings
+from drivers.android import allowlist, guidance, locks, readings
 from drivers.android.guidance import ALLOW_PROMPT, ENABLE_DEBUGGING
 from drivers.android.keys import RecordingSigner, load_or_create
 from drivers.android.usb_transport import PyUsbTransport
@@ -118,6 +118,7 @@ class AndroidDriver:
         self.route = ""
         self.encrypted: bool | None = None
         self._address_before_reset: int | None = None
+        self.lock_findings: locks.LockFindings | None = None
         self._usb: UsbDeviceInfo | None = None
         self.adb_ready = False  # debugging on and this station authorised
         self.sdk = 0
@@ -323,19 +324,7 @@ class AndroidDriver:
         def judge(check: str, request: str, answer: str, clear: bool) -> None:
             evidence.append(EvidenceItem("blockers", check, request, _trim(answer), clear))
 
-        google = self._shell("blockers", "google_accounts")[0]
-        n_google = readings.count(google)
-        judge("frp_account", allowlist.SHELL["google_accounts"], google, n_google == 0)
-        if n_google is None or n_google > 0:
-            blockers.append(
-                Blocker(
-                    BlockerCode.FRP_ACCOUNT,
-                    f"{google} Google account(s) signed in: a reset would leave it FRP-locked"
-                    if n_google
-                    else "could not count the Google accounts on this phone",
-                    "On the phone: Settings > Accounts: remove every Google account; re-check.",
-                )
-            )
+        blockers += self._owner_locks(evidence)
         managed = self._managed(evidence)
         if managed is not False:
             blockers.append(
@@ -420,6 +409,50 @@ class AndroidDriver:
         )
         return blockers, evidence
 
+    def _owner_locks(self, evidence: list[EvidenceItem]) -> list[Blocker]:
+        """Accounts that lock the phone to its owner after a reset, by maker (locks.py)."""
+        out, item = self._shell("blockers", "account_types")
+        counts = locks.parse_types(out)
+        found = locks.findings(counts or {}, self._facts.get("manufacturer", ""))
+        self.lock_findings = found if counts is not None else None
+        evidence.append(
+            EvidenceItem(
+                "blockers", "owner_lock_accounts", item.request, item.response, not found.found
+            )
+        )
+        if counts is None:
+            return [
+                Blocker(
+                    BlockerCode.FRP_ACCOUNT,
+                    "could not read which accounts are signed in on this phone",
+                    "Re-check; if it persists, remove every account in Settings > Accounts "
+                    "(in every user and work profile) by hand.",
+                )
+            ]
+        result = [
+            Blocker(
+                BlockerCode.FRP_ACCOUNT,
+                f"{n} {lock.maker} account(s) signed in: after a reset the phone asks for it "
+                f"({lock.lock})",
+                lock.release,
+            )
+            for t, n in sorted(found.found.items())
+            for lock in (locks.BY_TYPE[t],)
+        ]
+        if found.unknown:
+            types = ", ".join(f"{t} ({n})" for t, n in sorted(found.unknown.items()))
+            maybe = f" One of them may be {found.unsourced}." if found.unsourced else ""
+            result.append(
+                Blocker(
+                    BlockerCode.FRP_ACCOUNT,
+                    f"other account types signed in (not known owner locks): {types}.{maybe}",
+                    "Check Settings > Accounts (every user and profile); remove any account of "
+                    "the phone's maker and turn off its 'Find my phone', then re-check.",
+                    blocking=False,
+                )
+            )
+        return result
+
     def _managed(self, evidence: list[EvidenceItem]) -> bool | None:
         """Device or profile owner, on every release (dpm list-owners is Android 12+)."""
         if self.sdk >= LIST_OWNERS_SDK:
@@ -447,7 +480,8 @@ class AndroidDriver:
                 Blocker(
                     BlockerCode.DEBUGGING_OFF,
                     "USB debugging is off (or this station is not allowed): checked only what "
-                    "USB shows (maker, model, serial); Google accounts (FRP), MDM, SIM, battery "
+                    "USB shows (maker, model, serial); owner-lock accounts (Google FRP, Samsung, "
+                    "Xiaomi, Huawei), MDM, SIM, battery "
                     "and encryption could not be checked",
                     "Nothing needed: the station guides a reset from the recovery menu, and you "
                     "confirm the phone's screen at the end. Take the SIM out first.",
@@ -686,8 +720,13 @@ class AndroidDriver:
             erasure_class,
             level=VerificationLevel.READBACK,
             activation_lock=ActivationLock.NOT_LOCKED,
-            activation_lock_reason="Test Harness Mode skips the setup wizard: no FRP check",
+            activation_lock_reason="Test Harness Mode skips the setup wizard; " + self._lock_line(),
         )
+
+    def _lock_line(self) -> str:
+        if self.lock_findings is None:
+            return "owner-lock accounts not read before the reset (USB debugging off)"
+        return self.lock_findings.line()
 
     async def _attested(self, progress: Progress | None, attest: Attest | None) -> VerifyResult:
         erasure_class = "purge" if self.encrypted else "clear"
@@ -721,7 +760,7 @@ class AndroidDriver:
                 level=VerificationLevel.ATTESTED,
                 activation_lock=ActivationLock.NOT_LOCKED,
                 activation_lock_reason="the setup wizard's Welcome screen, not 'Verify your "
-                "account'",
+                "account'; " + self._lock_line(),
             )
         if seen is ScreenSeen.OWNER_LOCK:
             return VerifyResult(

@@ -29,7 +29,8 @@ IN_RECOVERY = (
 )
 QUESTION = (
     "Look at the phone's screen now. Is it the setup wizard's Welcome screen ('Hi there' / "
-    "'Welcome' / 'Start')? Is it 'Verify your account' (locked to the owner's Google account)? "
+    "'Welcome' / 'Start')? Does it ask for the previous owner's account ('Verify your account' "
+    "for Google, or the maker's: Samsung account, Mi account, HUAWEI/HONOR ID)? "
     "Or anything else (the owner's home or lock screen, an error, a boot loop)?"
 )
 

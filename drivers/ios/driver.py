@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from drivers.ios.nvram import read_nvram
 from drivers.ios.pairing import TrustState, ensure_trust
 from drivers.ios.progress import ERASING, RETURNED, WAITING, say
 from drivers.ios.records import PairRecordStore
+from drivers.ios.usb_port import port_from_location
 from drivers.ios.verification import verify_returned_phone
 
 MCINSTALL_START = "lockdown StartService Service=com.apple.mobile.MCInstall"
@@ -69,8 +71,12 @@ class IosDriver:
         progress: Progress | None = None,
         trust_timeout_s: float = 120.0,
         poll_s: float = 1.0,
+        usb_backend: Any = None,
     ) -> None:
         self.udid = udid
+        # The pyusb backend of the bus the phone is on (libusb on a station): its port path.
+        self.usb_backend = usb_backend
+        self.port_path = ""
         self.usbmux_address = usbmux_address
         self.store = PairRecordStore(pair_records_dir)
         self.progress = progress
@@ -158,6 +164,8 @@ class IosDriver:
     # --- contract -------------------------------------------------------------------------
     async def identify(self) -> tuple[DeviceFacts, list[EvidenceItem]]:
         state, pairing = await self.pair()
+        location = (await self._shared_hub()).location(self.udid)
+        self.port_path = await asyncio.to_thread(port_from_location, location, self.usb_backend)
         evidence = [pairing]
         if state is TrustState.PAIRED:
             values: dict[str, Any] = {}

@@ -20,6 +20,7 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from pymobiledevice3.usbmux import MuxConnection, MuxDevice, create_mux
 
@@ -95,6 +96,7 @@ class MuxHub:
         self._mux: MuxConnection | None = None
         self._pump: asyncio.Task[None] | None = None
         self._devices: dict[int, MuxDevice] = {}
+        self._locations: dict[int, int] = {}  # DeviceID -> LocationID (usb_port.py)
         self._subscribers: dict[str, list[Subscription]] = {}
         self._failed: BaseException | None = None
         self._starting: asyncio.Future[None] | None = None
@@ -122,6 +124,7 @@ class MuxHub:
             try:
                 with translated("subscribing to usbmuxd events"):
                     self._mux = await create_mux(usbmux_address=self.usbmux_address)
+                    self._note_locations(self._mux)
                     await self._mux.listen()
             except BaseException as exc:
                 self._fail(exc)
@@ -151,7 +154,28 @@ class MuxHub:
         if mux is not None:
             await mux.close()
 
+    def _note_locations(self, mux: MuxConnection) -> None:
+        """Keep each Attached message's LocationID: pymobiledevice3's MuxDevice drops it. The
+        plist connection hands every device message to ``_process_device_state``; a client
+        without it (the binary protocol) simply reports no port."""
+        process = getattr(mux, "_process_device_state", None)
+        if process is None:
+            return
+
+        def noting(response: dict[str, Any]) -> None:
+            props = response.get("Properties") if isinstance(response, dict) else None
+            if isinstance(props, dict) and isinstance(props.get("LocationID"), int):
+                self._locations[int(response["DeviceID"])] = int(props["LocationID"])
+            process(response)
+
+        mux._process_device_state = noting  # type: ignore[attr-defined]
+
     # --- what it knows ----------------------------------------------------------------------
+    def location(self, udid: str) -> int | None:
+        """usbmuxd's LocationID of the USB device it last announced under ``udid``."""
+        device = self.device(udid)
+        return self._locations.get(device.devid) if device is not None else None
+
     def device(self, udid: str) -> MuxDevice | None:
         """The USB device usbmuxd last announced under ``udid``, or None if none is known."""
         found = None

@@ -113,7 +113,16 @@ def test_every_request_the_driver_sent_is_on_the_allow_list(
     assert not allowlist.is_allowed("shell:dumpsys account")
 
 
-@pytest.mark.parametrize("profile", ["samsung-s23-clean", "pixel-7-frp"])
+@pytest.mark.parametrize(
+    "profile",
+    [
+        "samsung-s23-clean",
+        "pixel-7-frp",
+        "samsung-a55-samsung-account",
+        "xiaomi-redmi-note-13-mi-account",
+        "pixel-8-work-profile-google",
+    ],
+)
 async def test_no_user_content_reaches_the_evidence(
     lab: AndroidLab, profile: str, tmp_path: Path
 ) -> None:
@@ -128,6 +137,10 @@ async def test_no_user_content_reaches_the_evidence(
     "profile,code",
     [
         ("pixel-7-frp", BlockerCode.FRP_ACCOUNT),
+        ("samsung-a55-samsung-account", BlockerCode.FRP_ACCOUNT),
+        ("xiaomi-redmi-note-13-mi-account", BlockerCode.FRP_ACCOUNT),
+        ("huawei-p30-huawei-id", BlockerCode.FRP_ACCOUNT),
+        ("pixel-8-work-profile-google", BlockerCode.FRP_ACCOUNT),
         ("samsung-a54-managed", BlockerCode.MDM),
         ("moto-g54-sim", BlockerCode.SIM_PRESENT),
         ("samsung-a14-low-battery", BlockerCode.BATTERY_LOW),
@@ -145,6 +158,48 @@ async def test_blocked_phones_are_never_reset(
     assert phone.phone.resets == 0
 
 
+@pytest.mark.parametrize(
+    "profile,names",
+    [
+        ("samsung-a55-samsung-account", "Samsung Reactivation Lock"),
+        ("xiaomi-redmi-note-13-mi-account", "Xiaomi Find device"),
+        ("huawei-p30-huawei-id", "HUAWEI Find Device"),
+        ("pixel-8-work-profile-google", "Factory Reset Protection"),
+    ],
+)
+async def test_each_makers_lock_is_named_with_its_release(
+    lab: AndroidLab, profile: str, names: str, tmp_path: Path
+) -> None:
+    result, _ = await _run(lab, profile, tmp_path)
+    (blocker,) = [b for b in result.blockers if b.blocking]
+    assert names in blocker.message and blocker.action.startswith("On the phone: Settings")
+
+
+async def test_an_unknown_account_type_is_listed_by_type_and_names_the_makers_lock(
+    lab: AndroidLab, tmp_path: Path
+) -> None:
+    # OnePlus's own lock has no account type the station could source: a warning, not a stop.
+    result, _ = await _run(lab, "oneplus-12-other-account", tmp_path)
+    assert not result.blocked
+    (warning,) = [b for b in result.blockers if b.code is BlockerCode.FRP_ACCOUNT]
+    assert not warning.blocking
+    assert "com.example.unknown.account (1)" in warning.message
+    assert "OnePlus Find My Phone" in warning.message
+    assert "canary" not in warning.message
+
+
+async def test_the_certificate_line_says_which_locks_were_checked(
+    lab: AndroidLab, tmp_path: Path
+) -> None:
+    result, _ = await _run(lab, "pixel-8-clean", tmp_path)
+    assert result.outcome is Outcome.VERIFIED
+    reason = result.activation_lock_reason
+    assert "no FRP check" not in reason and len(reason) <= 300
+    for maker in ("Google", "Samsung", "Xiaomi", "Huawei", "HONOR"):
+        assert maker in reason
+    assert reason.endswith("none signed in")
+
+
 async def test_blocker_cleared_by_the_technician(lab: AndroidLab, tmp_path: Path) -> None:
     result, _ = await _run(lab, "pixel-7-frp", tmp_path)
     assert result.blocked
@@ -155,7 +210,7 @@ async def test_blocker_cleared_by_the_technician(lab: AndroidLab, tmp_path: Path
     blockers, evidence = await driver.blockers()
     driver.close()
     assert blockers == []
-    assert [e.ok for e in evidence if e.check == "frp_account"] == [True]
+    assert [e.ok for e in evidence if e.check == "owner_lock_accounts"] == [True]
 
 
 async def test_unencrypted_phone_is_only_clear(lab: AndroidLab, tmp_path: Path) -> None:

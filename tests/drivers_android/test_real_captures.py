@@ -97,8 +97,8 @@ async def test_authenticators_are_not_accounts(
     # Both list com.google only as an authenticator (or not at all): no FRP account.
     got = await _blockers(lab, tmp_path, captured={"dumpsys account": capture(name)})
     assert BlockerCode.FRP_ACCOUNT not in got["codes"]
-    (frp,) = [e for e in got["evidence"] if e.check == "frp_account"]
-    assert (frp.response, frp.ok) == ("0", True)
+    (locks,) = _evidence(got["evidence"], "owner_lock_accounts")
+    assert locks.ok and "com.google" not in locks.response
     (phone,) = list(lab.phones())
     out = phone.phone.state  # the capture's account lines, counted the way the driver counts
     from drivers.emulated.android import shell
@@ -118,6 +118,82 @@ async def test_a_google_account_among_real_authenticators_blocks(
     )
     got = await _blockers(lab, tmp_path, captured={"dumpsys account": signed_in})
     assert BlockerCode.FRP_ACCOUNT in got["codes"]
+
+
+async def test_google_accounts_among_many_account_types_block(
+    lab: AndroidLab, tmp_path: Path
+) -> None:
+    # Two Google accounts among thirteen; the first address is also the name of an
+    # app.revanced account, which is no Google account and must not be counted.
+    got = await _blockers(
+        lab, tmp_path, captured={"dumpsys account": capture("dumpsys-account-dhizuku-158.txt")}
+    )
+    assert BlockerCode.FRP_ACCOUNT in got["codes"]
+    (locks,) = _evidence(got["evidence"], "owner_lock_accounts")
+    assert not locks.ok and re.search(r"^\s*2 com\.google$", locks.response, re.M)
+    blocking = [b for b in got["blockers"] if b.blocking]
+    assert [b.message.split(":")[0] for b in blocking] == ["2 Google account(s) signed in"]
+    # The other types are listed for the technician, by type and count, as a warning.
+    (other,) = [b for b in got["blockers"] if not b.blocking and "other account" in b.message]
+    assert "com.microsoft.workaccount (4)" in other.message
+    assert not any("@" in e.response for e in got["evidence"])  # counted, never copied
+
+
+@pytest.mark.parametrize(
+    "name,maker,lock",
+    [
+        ("dumpsys-account-samsung-worklog.txt", "Samsung", "Reactivation Lock"),
+        ("dumpsys-account-xiaomi-index-2399636642.txt", "Xiaomi/Redmi/POCO", "Find device"),
+        ("dumpsys-account-huawei-index-35132660516.txt", "Huawei", "Find Device"),
+    ],
+)
+async def test_a_makers_own_account_blocks_and_names_its_lock(
+    lab: AndroidLab, tmp_path: Path, name: str, maker: str, lock: str
+) -> None:
+    # The maker's account, as a real phone printed it, blocks on its own (the Google accounts
+    # in two of these are removed first, as the technician would).
+    real = "\n".join(ln for ln in capture(name).splitlines() if "type=com.google}" not in ln)
+    got = await _blockers(lab, tmp_path, captured={"dumpsys account": real})
+    (blocker,) = [b for b in got["blockers"] if b.blocking]
+    assert blocker.code is BlockerCode.FRP_ACCOUNT
+    assert blocker.message.startswith(f"1 {maker} account(s) signed in")
+    assert lock in blocker.message and "Google" not in blocker.message
+    assert "password" in blocker.action  # how the owner releases it
+    masked = [part for part in re.findall(r"name=\s*([^,]+),", real)]
+    assert masked and not any(m in e.response for m in masked for e in got["evidence"])
+
+
+async def test_a_removed_samsung_account_left_as_an_authenticator_is_no_lock(
+    lab: AndroidLab, tmp_path: Path
+) -> None:
+    # Samsung's authenticator stays registered after the owner signed out of the account.
+    real = capture("dumpsys-account-samsung-removed-secure-folder.txt")
+    got = await _blockers(lab, tmp_path, captured={"dumpsys account": real})
+    blocking = [b.message for b in got["blockers"] if b.blocking]
+    assert blocking == [
+        "6 Google account(s) signed in: after a reset the phone asks for it "
+        "(Factory Reset Protection ('Verify your account'))"
+    ]
+    (locks,) = _evidence(got["evidence"], "owner_lock_accounts")
+    assert "com.osp.app.signin" not in locks.response
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dumpsys-account-samsung-worklog.txt",
+        "dumpsys-account-xiaomi-index-2399636642.txt",
+        "dumpsys-account-huawei-index-35132660516.txt",
+    ],
+)
+async def test_a_makers_account_replayed_is_never_certified_reusable(
+    lab: AndroidLab, tmp_path: Path, name: str
+) -> None:
+    # The case: the Google account removed, the maker's still there.
+    real = "\n".join(ln for ln in capture(name).splitlines() if "type=com.google}" not in ln)
+    result = await _wipe(lab, tmp_path, captured={"dumpsys account": real})
+    assert result.blocked and result.outcome is None and result.stage == "blockers"
+    assert "Reactivation Lock" in result.reason or "Find" in result.reason
 
 
 @pytest.mark.parametrize("owner,blocked", [(None, False), ("com.example.mdm/.Admin", True)])
@@ -172,22 +248,6 @@ async def test_a_real_device_policy_dump_names_its_device_owner(
         ("dumpsys device_policy | grep -c 'Device Owner:'", "1", False),
         ("dumpsys device_policy | grep -c 'Profile Owner (User'", "0", True),
     ]
-
-
-async def test_google_accounts_among_many_account_types_block(
-    lab: AndroidLab, tmp_path: Path
-) -> None:
-    # Two Google accounts among thirteen; the first address is also the name of an
-    # app.revanced account, which is no Google account and must not be counted.
-    got = await _blockers(
-        lab, tmp_path, captured={"dumpsys account": capture("dumpsys-account-dhizuku-158.txt")}
-    )
-    assert BlockerCode.FRP_ACCOUNT in got["codes"]
-    (frp,) = _evidence(got["evidence"], "frp_account")
-    assert (frp.response, frp.ok) == ("2", False)
-    (blocker,) = [b for b in got["blockers"] if b.code is BlockerCode.FRP_ACCOUNT]
-    assert blocker.message.startswith("2 Google account(s)")
-    assert not any("@" in e.response for e in got["evidence"])  # counted, never copied
 
 
 @pytest.mark.parametrize(

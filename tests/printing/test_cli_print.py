@@ -20,6 +20,15 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return int(done.value.code or 0), out, err
 
 
+def _certified(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """A demo phone erased and certified in the home; its certificate number."""
+    (tmp_path / "p.yaml").write_text("extends: pixel-8-clean\n", encoding="utf-8")
+    code, out, _ = _cli(capsys, "demo", "--headless", "--fleet", str(tmp_path / "p.yaml"), "--json")
+    assert code == 0
+    (phone,) = json.loads(out)["phones"]
+    return str(phone["certificate"])
+
+
 def test_certificate_export_prints_through_cups(
     home: Path,
     tmp_path: Path,
@@ -27,11 +36,7 @@ def test_certificate_export_prints_through_cups(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    (tmp_path / "p.yaml").write_text("extends: pixel-8-clean\n", encoding="utf-8")
-    code, out, _ = _cli(capsys, "demo", "--headless", "--fleet", str(tmp_path / "p.yaml"), "--json")
-    assert code == 0
-    (phone,) = json.loads(out)["phones"]
-    number = phone["certificate"]
+    number = _certified(tmp_path, capsys)
     monkeypatch.setenv("WIPE_STATION_PIN", "1234")
     pdf = tmp_path / "cert.pdf"
     code, out, err = _cli(
@@ -82,3 +87,31 @@ def test_certificate_labels_go_to_the_label_printer(
     assert number in pdf_text(copy)
     code, _, err = _cli(capsys, "--operator", "demo-admin", "certificate", "labels")
     assert code != 0 and "name certificate numbers or --batch" in err
+
+
+def test_print_without_an_output_file_keeps_the_pdf_in_the_print_folder(
+    home: Path,
+    tmp_path: Path,
+    queue: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    number = _certified(tmp_path, capsys)
+    monkeypatch.setenv("WIPE_STATION_PIN", "1234")
+    code, out, err = _cli(
+        capsys, "--operator", "demo-admin", "certificate", "export", number, "--print", queue
+    )
+    assert code == 0, err
+    kept = sorted((home / "print").glob(f"{number}-*.pdf"))
+    assert len(kept) == 1 and f"wrote {kept[0]}" in out
+    job = out.split("(job ", 1)[1].split(")", 1)[0]
+    assert number in pdf_text(printed_file(job))
+    # Twice: a second file beside the first, never the first replaced.
+    code, out, err = _cli(
+        capsys, "--operator", "demo-admin", "certificate", "batch", "--print", queue
+    )
+    assert code == 0, err
+    assert len(list((home / "print").glob("certificates-*.pdf"))) == 1
+    # Neither -o nor --print: a usage error that says both ways.
+    code, _, err = _cli(capsys, "--operator", "demo-admin", "certificate", "export", number)
+    assert code == 2 and "-o FILE, or --print" in err

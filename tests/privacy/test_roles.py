@@ -73,6 +73,7 @@ PUBLIC = {
     "udev install",
     "udev check",
     "demo",
+    "doctor",  # reads the bench and the database's health, no records
 }
 
 

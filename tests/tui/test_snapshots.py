@@ -70,6 +70,7 @@ def _views() -> list[PhoneView]:
         ),
         certificate="WS-OSL01-2026-000042",
         started=0.0,
+        port="1-1.4",  # from usbmuxd's LocationID, not the UDID's tail
     )
     confirm = PhoneView(
         "1-1.3",

@@ -10,6 +10,7 @@ from wipe_station import batches
 from wipe_station.cli.runtime import (
     Runtime,
     output_file,
+    output_or_print_folder,
     pass_runtime,
     print_option,
     send_to_printer,
@@ -123,14 +124,16 @@ def list_(rt: Runtime, state: str | None) -> None:
 
 @batch.command("manifest", short_help="Write the hand-over manifest (.pdf, signed; or .csv).")
 @click.argument("code")
-@output_file(help="Manifest to write: .pdf (signature lines) or .csv.")
+@output_file(required=False, help="Manifest to write: .pdf (signature lines) or .csv.")
 @print_option
 @pass_runtime
-def manifest(rt: Runtime, code: str, output: Path, print_to: str | None) -> None:
-    """Write the hand-over manifest as PDF (signature lines) or CSV, by the file's extension."""
+def manifest(rt: Runtime, code: str, output: Path | None, print_to: str | None) -> None:
+    """Write the hand-over manifest as PDF (signature lines) or CSV, by the file's extension;
+    with --print alone, a PDF kept in <home>/print."""
     from certificates.manifest import SignedManifest, render_manifest
 
     op = rt.operator(Permission.MANAGE_BATCHES)
+    output = output_or_print_folder(rt, output, print_to, f"manifest-{code}")
     doc = batches.manifest(rt.station(), actor_of(op), code)
     m = doc.manifest if isinstance(doc, SignedManifest) else doc
     suffix = output.suffix.lower()

@@ -13,6 +13,7 @@ from wipe_station.cli.runtime import (
     Runtime,
     iso_date,
     output_file,
+    output_or_print_folder,
     pass_runtime,
     print_option,
     send_to_printer,
@@ -96,11 +97,14 @@ def list_(rt: Runtime, customer: str | None, start: date | None, end: date | Non
 
 @certificate.command("export")
 @click.argument("number")
-@output_file(help="PDF to write (.pdf).")
+@output_file(required=False, help="PDF to write (.pdf); optional with --print.")
 @print_option
 @pass_runtime
-def export(rt: Runtime, number: str, output: Path, print_to: str | None) -> None:
-    """Write one certificate as a signed PDF."""
+def export(rt: Runtime, number: str, output: Path | None, print_to: str | None) -> None:
+    """Write one certificate as a signed PDF, or print it.
+
+    -o FILE writes it; --print [PRINTER] prints it (without -o the PDF is kept in
+    <home>/print)."""
     from certificates.render import render_certificate
     from wipe_station.audit import log as audit
     from wipe_station.certify import signed_from_record
@@ -112,6 +116,7 @@ def export(rt: Runtime, number: str, output: Path, print_to: str | None) -> None
         cert = session.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise StationError(f"no certificate {number}")
+        output = output_or_print_folder(rt, output, print_to, number)
         write_file(output, render_certificate(signed_from_record(cert)))
         audit.append(
             session,
@@ -127,7 +132,7 @@ def export(rt: Runtime, number: str, output: Path, print_to: str | None) -> None
 
 @certificate.command("batch")
 @filters
-@output_file(help="Print file to write (.pdf, one page a certificate).")
+@output_file(required=False, help="Print file to write (.pdf, one page a certificate).")
 @print_option
 @pass_runtime
 def batch(
@@ -135,10 +140,13 @@ def batch(
     customer: str | None,
     start: date | None,
     end: date | None,
-    output: Path,
+    output: Path | None,
     print_to: str | None,
 ) -> None:
-    """Write many certificates into one print file (one page each)."""
+    """Write many certificates into one print file (one page each).
+
+    -o FILE writes it; --print [PRINTER] prints it (without -o the PDF is kept in
+    <home>/print)."""
     from certificates.render import render_certificates
     from wipe_station.audit import log as audit
     from wipe_station.certify import signed_from_record
@@ -150,6 +158,7 @@ def batch(
         rows = _query(session, customer, start, end, current_only=True)
         if not rows:
             raise StationError(f"no current certificates {_scope(customer, start, end)}")
+        output = output_or_print_folder(rt, output, print_to, "certificates")
         write_file(
             output,
             render_certificates(

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "retention": "wipe_station.cli.retention:retention",
     "privacy": "wipe_station.cli.privacy:privacy",
     "settings": "wipe_station.cli.settings:settings",
+    "doctor": "wipe_station.cli.doctor:doctor",
 }
 
 

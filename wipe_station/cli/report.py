@@ -12,6 +12,7 @@ from wipe_station.cli.runtime import (
     Runtime,
     iso_date,
     output_file,
+    output_or_print_folder,
     pass_runtime,
     print_option,
     send_to_printer,
@@ -31,14 +32,15 @@ def report() -> None:
 @click.argument("org")
 @click.option("--from", "start", callback=iso_date, required=True, help="First day (YYYY-MM-DD).")
 @click.option("--to", "end", callback=iso_date, required=True, help="Last day (YYYY-MM-DD).")
-@output_file(help="File to write: .pdf or .csv.")
+@output_file(required=False, help="File to write: .pdf or .csv.")
 @print_option
 @pass_runtime
 def customer(
-    rt: Runtime, org: str, start: date, end: date, output: Path, print_to: str | None
+    rt: Runtime, org: str, start: date, end: date, output: Path | None, print_to: str | None
 ) -> None:
     """Write the report for customer ORG as .pdf or .csv."""
     op = rt.operator(Permission.REPORTS)
+    output = output_or_print_folder(rt, output, print_to, f"report-{org}")
     rep = reports.customer_report(rt.station(), actor_of(op), org, start, end)
     suffix = output.suffix.lower()
     if suffix == ".pdf":

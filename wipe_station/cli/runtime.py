@@ -220,8 +220,38 @@ def print_option(f: F) -> F:
         flag_value="",
         default=None,
         metavar="[PRINTER]",
-        help="Also print the PDF through CUPS: on PRINTER, or on the print.documents printer.",
+        help="Print the PDF through CUPS: on PRINTER, or on the print.documents printer. "
+        "Without -o the PDF is kept in the station's print folder (<home>/print).",
     )(f)
+
+
+def output_or_print_folder(
+    rt: Runtime, output: Path | None, print_to: str | None, name: str
+) -> Path:
+    """``-o FILE``, or with ``--print`` alone a new PDF in ``<home>/print`` (kept, as the UI
+    keeps what it prints), named after ``name`` and the time, never replacing an older one."""
+    if output is not None:
+        return output
+    if print_to is None:
+        raise click.UsageError(
+            "give -o FILE, or --print [PRINTER] (the PDF is kept in <home>/print)"
+        )
+    import re
+
+    from wipe_station.printing import print_dir
+    from wipe_station.timeutil import utcnow
+
+    folder = print_dir(rt.station().home)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StationError(f"cannot make {visible(folder)}: {exc.strerror}") from exc
+    stem = f"{re.sub(r'[^A-Za-z0-9._-]', '_', name)[:80]}-{utcnow():%Y%m%dT%H%M%S}"
+    path, n = folder / f"{stem}.pdf", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.pdf"
+    return path
 
 
 def send_to_printer(

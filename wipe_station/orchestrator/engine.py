@@ -60,6 +60,7 @@ class PhoneView:
     # here so it survives the UI signing out and in again.
     stage: str = ""
     stage_since: float = field(default_factory=time.monotonic)
+    port: str = ""  # an iPhone's USB port path, from usbmuxd's LocationID, once known
 
     def note_stage(self) -> None:
         """Start the stage clock again if the state changed since it was last noted."""
@@ -138,7 +139,11 @@ class Engine:
     def ios_driver(self, udid: str) -> IosDriver:
         assert self.usbmux_address is not None
         return IosDriver(
-            udid, self.ctx.keys_dir / "pairing", usbmux_address=self.usbmux_address, poll_s=0.25
+            udid,
+            self.ctx.keys_dir / "pairing",
+            usbmux_address=self.usbmux_address,
+            poll_s=0.25,
+            usb_backend=self.android_backend,  # the station's USB bus: the iPhone's port
         )
 
     async def run_android(self, port_path: str) -> PhoneView:
@@ -206,6 +211,7 @@ class Engine:
             if stage == "identified":
                 assert result.facts is not None
                 view.facts = result.facts
+                view.port = getattr(driver, "port_path", "") if platform is Platform.IOS else ""
                 found = await self._db(
                     records.identified,
                     self.ctx,

@@ -38,6 +38,7 @@ from wipe_station.tui.engine_thread import EngineThread
 from wipe_station.tui.idle import IdleClock
 from wipe_station.tui.labels import LabelPrinter
 from wipe_station.tui.messages import EngineFailed, HostProblem, PhonesChanged
+from wipe_station.tui.screens.doctor import DoctorScreen
 from wipe_station.tui.screens.sign_in import SignInScreen
 from wipe_station.tui.screens.station import StationScreen
 from wipe_station.tui.session import UiSession
@@ -65,6 +66,7 @@ class WipeStationApp(App[None]):
         idle_sign_out_s: float | None = None,
         demo_profiles: list[Any] | None = None,
         lab_process: bool = False,
+        bench_check: bool = False,
     ) -> None:
         """``idle_sign_out_s``: sign out after this long without input; None reads the
         depot's ``ui.idle_minutes`` setting at each sign-in. ``lab_process``: the demo's lab
@@ -103,12 +105,15 @@ class WipeStationApp(App[None]):
         self.labels = LabelPrinter(
             self, ctx, self.notify, actor=self._engine_actor, session=self.session
         )
+        self.bench_check = bench_check  # the real station: check the bench at start (`d` too)
 
     def on_mount(self) -> None:
         self.sub_title = f"station {self.ctx.station_id}" + (
             "  ·  DEMO" if self.demo_phones else ""
         )
         self.push_screen(self._sign_in_screen())
+        if self.bench_check:
+            self.run_worker(self._bench_warning, thread=True, group="doctor")
 
     def notify(
         self,
@@ -299,6 +304,26 @@ class WipeStationApp(App[None]):
     def release_quarantine(self, key: str) -> None:
         self.actions.release_quarantine(key)
 
+    # -- the bench check (`wipe-station doctor`): a key, and one line in the header -------------
+    def action_doctor(self) -> None:
+        from wipe_station import doctor
+
+        self.push_screen(DoctorScreen(_bench(self), doctor.run), self._bench_line)
+
+    def _bench_warning(self) -> None:
+        from wipe_station import doctor
+
+        self.call_from_thread(self._bench_line, doctor.run(_bench(self)))
+
+    def _bench_line(self, findings: list[Any] | None) -> None:
+        from wipe_station.tui.screens.doctor import summary
+
+        if not findings:
+            return  # closed before the checks finished: the last answer stands
+        base = self.sub_title.split("  ·  bench:")[0]
+        line = summary(findings or [])
+        self.sub_title = f"{base}  ·  {line}" if line else base
+
     def show_certificates(self) -> None:
         self.actions.show_certificates()
 
@@ -380,6 +405,15 @@ def run_demo_ui(
     )
 
 
+def _bench(app: WipeStationApp) -> Any:
+    from wipe_station import doctor
+
+    bench = doctor.Bench(home=app.ctx.home, db_url=app.ctx.db_url)
+    if app.usbmux_address:  # the socket this station's iPhone driver will use
+        bench.usbmuxd_socket = Path(app.usbmux_address.removeprefix("UNIX:"))
+    return bench
+
+
 def run_station_ui(ctx: StationContext) -> int:
     """On real USB: libusb for Android, the system usbmuxd for iPhones."""
     import usb.backend.libusb1
@@ -392,5 +426,6 @@ def run_station_ui(ctx: StationContext) -> int:
             android_backend=backend,
             usbmux_address="/var/run/usbmuxd",
             sign_in_hint=hint + "   (no phones? try: wipe-station demo)",
+            bench_check=True,
         )
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.text import Text
 from textual.content import Content
@@ -13,7 +15,7 @@ from wipe_station.safe_text import visible
 
 COLUMNS = ("Port", "OS", "Model", "Serial/IMEI", "State", "Progress", "Time")
 SHORT_BLOCKERS = {
-    "frp_account": "FRP",
+    "frp_account": "OWNER",  # Google FRP or a maker's own lock: an owner's account
     "activation_lock": "FindMy",
     "mdm": "MDM",
     "sim_present": "SIM",
@@ -111,19 +113,36 @@ def shown(value: object, limit: int | None = None, style: str = "") -> Text:
     return Text(visible(value, limit), style=style, end="")
 
 
-# Column widths: fixed ones, and the ones that share what the terminal has left
-# (minimum, maximum, share). A certificate number (20 characters) always fits in Progress.
-FIXED = {"Port": 5, "OS": 3, "State": 13, "Time": 6}
-FLEX = {"Model": (7, 32, 3), "Serial/IMEI": (8, 17, 2), "Progress": (22, 60, 4)}
+# Column widths. The serial/IMEI and the state are always whole; the port, the model and the
+# progress share what is left (minimum, maximum, share); on a narrow terminal the columns in
+# DROP_ORDER go, one by one, until the rest fit. A certificate number (20 characters) fits in
+# Progress from 80 columns up.
+FIXED = {"OS": 3, "State": 13, "Time": 6}
+IDENT_WIDTH = 16  # an IMEI is 15 digits; most serial numbers are 8-16 characters
+IDENT_MAX = 32
+FLEX = {"Port": (5, 10, 1), "Model": (6, 32, 3), "Progress": (20, 60, 4)}
+DROP_ORDER = ("OS", "Time", "Port")  # OS: the model says it; Port: the detail pane says it
 CELL_PADDING = 2  # a DataTable pads each cell by one on either side
 SCROLLBAR = 2
 
 
-def column_widths(total: int) -> dict[str, int]:
-    """Widths for a table ``total`` columns wide: the flexible columns grow with it."""
-    widths = dict(FIXED) | {name: low for name, (low, _high, _share) in FLEX.items()}
-    spare = total - SCROLLBAR - CELL_PADDING * len(COLUMNS) - sum(widths.values())
-    growing = [name for name in FLEX]
+def column_widths(total: int, ident: int = IDENT_WIDTH) -> dict[str, int]:
+    """Widths of the columns a table ``total`` columns wide shows (a dropped column is not in
+    the result). ``ident``: the longest serial/IMEI on screen, shown whole (up to IDENT_MAX)."""
+    fixed = dict(FIXED) | {"Serial/IMEI": max(IDENT_WIDTH, min(ident, IDENT_MAX))}
+    shown_cols = list(COLUMNS)
+
+    def minimum(cols: list[str]) -> int:
+        low = sum(fixed[c] if c in fixed else FLEX[c][0] for c in cols)
+        return low + CELL_PADDING * len(cols) + SCROLLBAR
+
+    for drop in DROP_ORDER:
+        if minimum(shown_cols) <= total:
+            break
+        shown_cols.remove(drop)
+    widths = {c: fixed[c] if c in fixed else FLEX[c][0] for c in shown_cols}
+    spare = total - minimum(shown_cols)
+    growing = [name for name in FLEX if name in shown_cols]
     while spare > 0 and growing:
         shares = sum(FLEX[n][2] for n in growing)
         step = max(1, spare // shares)
@@ -135,7 +154,7 @@ def column_widths(total: int) -> dict[str, int]:
                 growing.remove(name)
             if spare <= 0:
                 break
-    return {name: widths[name] for name in COLUMNS}
+    return {name: widths[name] for name in COLUMNS if name in widths}
 
 
 DEFAULT_WIDTHS = column_widths(80)
@@ -161,21 +180,48 @@ def progress(view: PhoneView) -> str:
 def row(
     view: PhoneView, widths: dict[str, int] | None = None, now: float | None = None
 ) -> tuple[Text, ...]:
+    """The cells of the columns in ``widths``, in their order."""
     w = widths or DEFAULT_WIDTHS
     facts = view.facts
-    return (
-        shown(fit(view.key[-w["Port"] :], w["Port"])),
-        shown("iOS" if view.platform.value == "ios" else "And"),
-        shown(fit(facts.model if facts else "…", w["Model"])),
-        # Underlined: no return list announced this phone (the detail pane says what to do).
-        shown(
-            fit(ident(view), w["Serial/IMEI"]),
-            style="yellow underline" if view.announced is False else "",
+    cells = {
+        "Port": lambda: shown(fit(port(view)[-w["Port"] :], w["Port"])),
+        "OS": lambda: shown("iOS" if view.platform.value == "ios" else "And"),
+        "Model": lambda: shown(fit(facts.model if facts else "…", w["Model"])),
+        # Whole, never cut. Underlined: no return list announced this phone (the detail pane
+        # says what to do).
+        "Serial/IMEI": lambda: shown(
+            visible(ident(view)), style="yellow underline" if view.announced is False else ""
         ),
-        state_text(view.state),
-        shown(fit(progress(view), w["Progress"])),
-        shown(elapsed(view, now)),
-    )
+        "State": lambda: state_text(view.state),
+        "Progress": lambda: shown(fit(progress(view), w["Progress"])),
+        "Time": lambda: shown(elapsed(view, now)),
+    }
+    return tuple(cells[name]() for name in w)
+
+
+def port(view: PhoneView) -> str:
+    """Where the phone is plugged in: the USB port path (an iPhone's from usbmuxd's LocationID,
+    once known); "" for an iPhone whose port is not known."""
+    if view.platform.value == "ios":
+        return view.port or ""
+    return view.key
+
+
+def ident_width(views: list[PhoneView]) -> int:
+    """The width the Serial/IMEI column needs for every phone's whole serial or IMEI."""
+    return max((len(visible(ident(v))) for v in views), default=IDENT_WIDTH)
+
+
+def local_time(ts: datetime, zone: str) -> str:
+    """A record's time (stored in UTC) as the depot's wall clock, with the zone's abbreviation
+    (what the printed certificate shows). A naive time is UTC; an unknown zone reads as UTC."""
+    try:
+        tz: tzinfo = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def summary(views: list[PhoneView]) -> Content:
@@ -221,7 +267,7 @@ def identifies(view: PhoneView, scanned: str) -> bool:
 def sort_key(view: PhoneView, column: str) -> tuple[object, ...]:
     facts = view.facts
     values: dict[str, object] = {
-        "Port": view.key,
+        "Port": port(view),
         "OS": view.platform.value,
         "Model": (facts.model if facts else "").casefold(),
         "Serial/IMEI": ident(view),

@@ -21,6 +21,13 @@ class Mode(StrEnum):
     OFF = "off"  # rebooting, wiping, boot-looping
 
 
+# Account types whose owner a recovery reset asks for again (Google FRP and the makers' locks:
+# docs/lab-fidelity.md, "makers' owner locks").
+OWNER_LOCK_TYPES = frozenset(
+    {"com.google", "com.osp.app.signin", "com.xiaomi", "com.huawei.hwid", "com.hihonor.id"}
+)
+
+
 class PhoneState:
     """What the phone's operating system holds; a factory reset replaces it."""
 
@@ -28,6 +35,7 @@ class PhoneState:
         self.profile = profile
         self._phone = phone
         self.accounts = list(profile.accounts)
+        self.profile_accounts = list(profile.profile_accounts)
         self.device_owner = profile.device_owner
         self.users = profile.users
         self.apps = profile.third_party_apps
@@ -50,8 +58,10 @@ class PhoneState:
         """What a wipe of /data leaves. ``trusted``: started by the OS itself (Test Harness,
         Settings), which does not arm factory-reset protection; a recovery wipe does when a
         Google account was signed in."""
-        self.frp_locked = not trusted and "com.google" in self.accounts
+        signed_in = set(self.accounts) | set(self.profile_accounts)
+        self.frp_locked = not trusted and bool(signed_in & OWNER_LOCK_TYPES)
         self.accounts = []
+        self.profile_accounts = []
         self.device_owner = None
         self.users = 1
         self.apps = 0
@@ -344,6 +354,7 @@ class Technician:
     def sign_out_accounts(self) -> None:
         def sign_out() -> None:
             self._phone.state.accounts = []
+            self._phone.state.profile_accounts = []
 
         self._do(sign_out)
 

@@ -44,6 +44,8 @@ class AndroidProfile:
     battery: int = 80
     sim: str = "ABSENT"  # gsm.sim.state: ABSENT | READY | LOADED
     accounts: list[str] = field(default_factory=list)  # account types, e.g. com.google
+    # Account types signed in in the first extra user (work profile); needs users >= 2.
+    profile_accounts: list[str] = field(default_factory=list)
     device_owner: str | None = None  # e.g. com.example.mdm/.AdminReceiver
     users: int = 1
     third_party_apps: int = 10

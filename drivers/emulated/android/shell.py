@@ -77,10 +77,40 @@ def _filter(stage: str, text: str) -> Result:
         if count:
             return f"{len(hits)}\n", 0 if hits else 1
         return "".join(f"{h}\n" for h in hits), 0 if hits else 1
+    if words[:1] == ["sed"] and len(words) == 2:
+        return _sed(words[1], lines)
+    if words == ["sort"]:
+        return "".join(f"{ln}\n" for ln in sorted(lines)), 0
+    if words == ["uniq", "-c"]:
+        # toybox uniq -c: the count right-aligned in 7 columns, a space, the line.
+        runs: list[list] = []
+        for ln in lines:
+            if runs and runs[-1][1] == ln:
+                runs[-1][0] += 1
+            else:
+                runs.append([1, ln])
+        return "".join(f"{n:7d} {ln}\n" for n, ln in runs), 0
     if words[:1] == ["tail"] and len(words) == 3 and words[1] == "-n" and words[2].isdigit():
         keep = lines[-int(words[2]) :] if int(words[2]) else []
         return "".join(f"{ln}\n" for ln in keep), 0
     return f"{SH}: {words[0] if words else ''}: inaccessible or not found\n", 127
+
+
+def _sed(script: str, lines: list[str]) -> Result:
+    """`sed 's/RE/TEXT/;…'`: the substitutions a station may ask for (first match per line;
+    a basic regular expression's `.`, `*` and literals read the same in Python)."""
+    subs = []
+    for part in script.split(";"):
+        match = re.fullmatch(r"s/((?:[^/\\]|\\.)*)/((?:[^/\\]|\\.)*)/", part.strip())
+        if match is None:
+            return f"sed: bad script '{part}'\n", 1
+        subs.append((re.compile(match.group(1)), match.group(2)))
+    out = []
+    for ln in lines:
+        for rx, text in subs:
+            ln = rx.sub(text.replace("\\", "\\\\"), ln, count=1)
+        out.append(ln)
+    return "".join(f"{ln}\n" for ln in out), 0
 
 
 def _captured(state: PhoneState, stage: str) -> Result | None:
@@ -201,27 +231,40 @@ AUTHENTICATORS = (
 
 
 def _dumpsys_account(state: PhoneState) -> str:
-    lines = ["User UserInfo{0:Owner:c13}:", f"  Accounts: {len(state.accounts)}"]
-    for i, kind in enumerate(state.accounts):
-        # The name is personal data: it is what a careless tool would copy off the phone.
-        name = owner.account_name(kind, state.accounts[:i].count(kind))
-        lines.append(f"    Account {{name={name}, type={kind}}}")
-    lines += [
-        "  ",
-        "  AccountId, Action_Type, timestamp, UID, TableName, Key",
-        "  Accounts History",
-        "  ",
-        "  Active Sessions: 0",
-        "  ",
-        f"  RegisteredServicesCache: {len(AUTHENTICATORS)} services",
-    ]
-    lines += [
-        f"    ServiceInfo: AuthenticatorDescription {{type={kind}}}, ComponentInfo{{{comp}}}, "
-        f"uid {uid}"
-        for kind, comp, uid in AUTHENTICATORS
-    ]
-    lines += ["  ", "  Account visibility:"]
+    # AccountManagerService.dump prints one section per user (work profiles, Secure Folder and
+    # dual-apps spaces are users too), each with its accounts, history and authenticators.
+    lines: list[str] = []
+    for user_id, label, accounts in _account_users(state):
+        lines += [f"User UserInfo{{{user_id}:{label}}}:", f"  Accounts: {len(accounts)}"]
+        for i, kind in enumerate(accounts):
+            # The name is personal data: what a careless tool would copy off the phone.
+            name = owner.account_name(kind, accounts[:i].count(kind))
+            lines.append(f"    Account {{name={name}, type={kind}}}")
+        lines += [
+            "  ",
+            "  AccountId, Action_Type, timestamp, UID, TableName, Key",
+            "  Accounts History",
+            "  ",
+            "  Active Sessions: 0",
+            "  ",
+            f"  RegisteredServicesCache: {len(AUTHENTICATORS)} services",
+        ]
+        lines += [
+            f"    ServiceInfo: AuthenticatorDescription {{type={kind}}}, "
+            f"ComponentInfo{{{comp}}}, uid {uid}"
+            for kind, comp, uid in AUTHENTICATORS
+        ]
+        lines += ["  ", "  Account visibility:"]
     return "\n".join(lines) + "\n"
+
+
+def _account_users(state: PhoneState) -> list[tuple[int, str, list[str]]]:
+    """(user id, "name:flags", account types) per user, as `pm list users` numbers them; the
+    profile's ``profile_accounts`` are signed in in the first extra user (a work profile)."""
+    users = [(0, "Owner:c13", list(state.accounts))]
+    for i in range(state.users - 1):
+        users.append((10 + i, "Work profile:1030", list(state.profile_accounts) if i == 0 else []))
+    return users
 
 
 def _dumpsys_device_policy(state: PhoneState) -> str:

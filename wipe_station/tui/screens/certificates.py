@@ -13,17 +13,17 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from wipe_station import printing
+from wipe_station import printing, settings
 from wipe_station.printing import IssuedCertificate, Printed
 from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
-from wipe_station.tui.presenter import fit, shown
+from wipe_station.tui.presenter import fit, local_time, shown
 from wipe_station.tui.screens.help import HelpScreen, keys_of
 from wipe_station.tui.session import UiSession, report_print
 from wipe_station.tui.tables import selected_key
 from wipe_station.tui.widgets.header import StationHeader
 
-COLUMNS = ("Number", "Model", "Serial", "Issued (UTC)")
+COLUMNS = ("Number", "Model", "Serial", "Issued")  # the depot's local time, as printed
 
 
 class CertificatesScreen(Screen[None]):
@@ -67,6 +67,7 @@ class CertificatesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        zone = self._zone()
         for name in COLUMNS:
             table.add_column(name, key=name)
         for cert in self.rows:
@@ -75,12 +76,19 @@ class CertificatesScreen(Screen[None]):
                 shown(cert.number),
                 shown(fit(cert.model, 24)),
                 shown(fit(cert.serial, 18)),
-                shown(f"{cert.issued_at:%Y-%m-%d %H:%M}"),
+                shown(local_time(cert.issued_at, zone)),
                 key=cert.number,
             )
         if not self.rows:
             self.query_one("#written", Static).update("No certificates yet.")
         table.focus()
+
+    def _zone(self) -> str:
+        """The depot's time zone (settings), the one its printed certificates use."""
+        if self.session is None:
+            return "UTC"
+        with self.session.ctx.session() as s:
+            return settings.get(s, "depot.timezone")
 
     def selected(self) -> str | None:
         return selected_key(self.query_one(DataTable))

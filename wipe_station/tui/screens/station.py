@@ -69,6 +69,7 @@ class StationScreen(Screen[None]):
         Binding("k", "filter_customer", "Customer", show=False, tooltip="One customer's phones"),
         Binding("s", "sort", "Sort", show=False, tooltip="Sort by the next column"),
         Binding("question_mark", "help", "Help", tooltip="This list of keys"),
+        Binding("d", "app.doctor", "Bench", show=False, tooltip="Check this bench (doctor)"),
         Binding("ctrl+o", "sign_out", "Sign out"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
@@ -125,17 +126,21 @@ class StationScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
-        self._widths = presenter.column_widths(self.app.size.width)
+        self._widths = self._fit(self.app.size.width)
         self._table_ready = True
         self._rebuild()
         self.query_one(DataTable).focus()
         self.set_interval(1.0, self._tick)
 
     def on_resize(self, event: events.Resize) -> None:
-        widths = presenter.column_widths(event.size.width)
+        widths = self._fit(event.size.width)
         if widths != self._widths:
             self._widths = widths
             self._rebuild()
+
+    def _fit(self, total: int) -> dict[str, int]:
+        """Column widths for ``total`` columns: every phone's serial or IMEI whole."""
+        return presenter.column_widths(total, presenter.ident_width(list(self._views.values())))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.read_only and action in self.CHANGES:
@@ -181,7 +186,7 @@ class StationScreen(Screen[None]):
         table = self.query_one(DataTable)
         keep = selected_key(table)
         table.clear(columns=True)
-        for name in presenter.COLUMNS:
+        for name in self._widths:
             table.add_column(self._header(name), key=name, width=self._widths[name])
         self._cells.clear()
         for view in self.shown_views():
@@ -214,6 +219,11 @@ class StationScreen(Screen[None]):
         for view in views:
             self._views[view.key] = view
         if not self._table_ready:
+            return
+        widths = self._fit(self.app.size.width)
+        if widths != self._widths:  # a longer serial arrived: the columns make room for it
+            self._widths = widths
+            self._rebuild()
             return
         try:
             table = self.query_one(PhoneTable)
@@ -255,7 +265,7 @@ class StationScreen(Screen[None]):
         cells = presenter.row(view, self._widths)
         before = self._cells.get(view.key, ())
         changed: dict[str, Text] = {}
-        for i, (column, value) in enumerate(zip(presenter.COLUMNS, cells, strict=True)):
+        for i, (column, value) in enumerate(zip(self._widths, cells, strict=True)):
             if i >= len(before) or not _same(before[i], value):
                 changed[column] = value
                 if column == SORTS[self.sort]:
@@ -270,7 +280,9 @@ class StationScreen(Screen[None]):
         except NoMatches:
             return
         changes: dict[str, dict[str, Text]] = {}
-        at = presenter.COLUMNS.index("Time")
+        if "Time" not in self._widths:
+            return  # a narrow terminal does without the column
+        at = list(self._widths).index("Time")
         for key in list(table.rows):
             view = self._views.get(str(key.value))
             cells = self._cells.get(str(key.value))

@@ -1,0 +1,3 @@
+"""The CLI runner fixture, shared with tests/cli."""
+
+from tests.cli.conftest import run  # noqa: F401
