@@ -30,12 +30,13 @@ from certificates.verify import (
     DamagedPdf,
     MalformedCertificate,
     NoEmbeddedCertificate,
-    NotAPdf,
+    NotVerifiable,
     PageMismatch,
     PagesMissingOrAdded,
     QrMismatch,
     VerificationError,
     _quiet_pypdf,
+    read_strictly,
 )
 
 DRAFT_WORDS = ("UTKAST", "DRAFT")
@@ -57,17 +58,16 @@ def verify_manifest_pdf(
         key = load_public_key(public_key_pem)
     except InvalidPublicKey as exc:
         raise BadPublicKey(str(exc)) from exc
-    if not pdf.startswith(b"%PDF-"):
-        raise NotAPdf("the file is not a PDF")
+    structure = read_strictly(pdf)
     try:
         with _quiet_pypdf():
             reader = PdfReader(io.BytesIO(pdf), strict=False)
-            attachments = reader.attachments
+            attachments = {k: [v] for k, v in structure.attachments.items()}
             pages = list(reader.pages)
             first = pages[0].extract_text() if pages else ""
     except Exception as exc:  # hostile bytes fail pypdf in many ways; all mean "damaged"
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
-    if not pages:
+    if not pages or len(pages) != structure.page_count:
         raise DamagedPdf("the PDF has no pages")
     found = BATCH_RE.search(first or "")
     batch = found.group(0) if found else ""
@@ -76,6 +76,12 @@ def verify_manifest_pdf(
         if all(word in (first or "") for word in DRAFT_WORDS):
             raise DraftManifest(
                 f"{batch or 'this manifest'} is a DRAFT of an open batch: it is not signed"
+            )
+        if not attachments:
+            raise NotVerifiable(
+                f"batch {batch or '(none)'}: the file carries no signed manifest (a print, a "
+                "scan or a copy that dropped the attachments); check its QR code with `batch "
+                "verify` on a scan, and compare the printed rows with the station's record"
             )
         raise NoEmbeddedCertificate(
             f"page 1 shows batch {batch or '(none)'}, but no signed manifest is embedded for it"

@@ -15,6 +15,7 @@ from pypdf import PageObject, PdfReader
 
 from certificates.labels import L, both
 from certificates.payload import NUMBER_RE, CertificatePayload, PayloadError
+from certificates.pdfstrict import Structure, StructureError, Unreadable, read_structure
 from certificates.signing import (
     InvalidPublicKey,
     SignatureInvalid,
@@ -51,6 +52,15 @@ class DamagedPdf(VerificationError):
 
 class NoEmbeddedCertificate(VerificationError):
     pass
+
+
+class ForgedStructure(VerificationError):
+    """The file has a shape the station never writes (see certificates/pdfstrict.py)."""
+
+
+class NotVerifiable(NoEmbeddedCertificate):
+    """The copy carries no signed data at all (a print, a scan, a merge that dropped the
+    attachments): neither valid nor forged; its QR codes may still be checked."""
 
 
 class MalformedCertificate(VerificationError):
@@ -109,18 +119,20 @@ def verify_pdf(
         key = load_public_key(public_key_pem)
     except InvalidPublicKey as exc:
         raise BadPublicKey(str(exc)) from exc
-    if not pdf.startswith(b"%PDF-"):
-        raise NotAPdf("the file is not a PDF")
+    structure = read_strictly(pdf)
     try:
         with _quiet_pypdf():
             reader = PdfReader(io.BytesIO(pdf), strict=False)
-            attachments = reader.attachments
+            attachments = {k: [v] for k, v in structure.attachments.items()}
             pages = list(reader.pages)
             texts = [page.extract_text() or "" for page in pages]
     except Exception as exc:  # a parser fed hostile bytes fails in many ways; all mean "damaged"
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
-    if not pages:
+    if not pages or len(pages) != structure.page_count:
         raise DamagedPdf("the PDF has no pages")
+    envelopes = [n for n in attachments if NUMBER_RE.fullmatch(n.removesuffix(".json"))]
+    if not envelopes:
+        raise NotVerifiable(not_verifiable_message(texts, "certificate"))
     shown = [_visible_number(i, text) for i, text in enumerate(texts, start=1)]
     unclaimed = sorted(
         name.removesuffix(".json")
@@ -143,6 +155,44 @@ def verify_pdf(
     except Exception as exc:  # pypdf on a hostile page object
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
     return certs
+
+
+def read_strictly(pdf: bytes) -> Structure:
+    """The strict structure check every verification starts with: FORGED for a shape the
+    station never writes, damaged for bytes that do not parse."""
+    if not pdf.startswith(b"%PDF-"):
+        raise NotAPdf("the file is not a PDF")
+    try:
+        return read_structure(pdf)
+    except StructureError as exc:
+        raise ForgedStructure(str(exc)) from exc
+    except Unreadable as exc:
+        raise DamagedPdf(f"the PDF is damaged and cannot be read: {exc}") from exc
+
+
+def page_ranges(pages: list[int]) -> str:
+    """[1, 2, 3, 5] -> "1-3, 5"."""
+    runs: list[list[int]] = []
+    for p in pages:
+        if runs and runs[-1][-1] == p - 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def not_verifiable_message(texts: list[str], what: str) -> str:
+    """Why a file without any signed data cannot be checked, and how to check it instead."""
+    shown = sorted({m.group(0) for t in texts for m in NUMBER_RE.finditer(t)})
+    which = f" (it shows {', '.join(shown[:5])}{' …' if len(shown) > 5 else ''})" if shown else ""
+    pages = page_ranges(list(range(1, len(texts) + 1)))
+    return (
+        f"{'page' if len(texts) == 1 else 'pages'} {pages} "
+        f"{'carries' if len(texts) == 1 else 'carry'} no signed {what} data"
+        f"{which}: this is a print, a scan or a merge that dropped the attachments. Check its "
+        "QR codes (`certificate verify` reads them off a scan or this PDF's pages) and compare "
+        "the printed fields with the station's record (`--bundle`, or the auditor's export)"
+    )
 
 
 def _check_page_runs(
@@ -286,7 +336,8 @@ def _verify_page(
                 f"{unclaimed[0]}"
             )
         raise NoEmbeddedCertificate(
-            f"page {index} shows {number}, but no signed certificate is embedded for it"
+            f"page {index} shows {number}, but no signed certificate is embedded for it, "
+            "while other pages of the file carry signed data: a page was put in"
         )
     try:
         signed = parse_envelope(files[0])
