@@ -165,7 +165,9 @@ def release(rt: Runtime, phone: str, reason: str) -> None:
     click.echo(f"released {visible(serial)}: it may be erased and batched again")
 
 
-@batch.command("verify", short_help="Check a manifest PDF offline (exit 0 valid, 1 not).")
+@batch.command(
+    "verify", short_help="Check a manifest offline (exit 0 valid, 1 forged, 3 not verifiable)."
+)
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--public-key",
@@ -179,9 +181,10 @@ def verify(pdf: Path, public_key: Path) -> None:
     no sign-in).
 
     \b
-    Exit status: 0 valid, signed by the key given,
-                 1 forged, damaged or signed by another key,
-                 2 usage or an unreadable file."""
+    Exit status: 0 VALID, signed by the key given,
+                 1 FORGED, damaged or signed by another key,
+                 2 usage or an unreadable file,
+                 3 NOT VERIFIABLE: a copy without signed data (print, scan, merge)."""
     from certificates.manifest_verify import verify_manifest_pdf
 
     signed = verify_file(pdf, public_key, verify_manifest_pdf)

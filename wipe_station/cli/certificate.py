@@ -225,7 +225,9 @@ def release(rt: Runtime, serial: str) -> None:
     click.echo(f"released and certified: {cert.number}")
 
 
-@certificate.command("verify", short_help="Check a certificate PDF offline (exit 0 valid, 1 not).")
+@certificate.command(
+    "verify", short_help="Check a certificate offline (exit 0 valid, 1 forged, 3 not verifiable)."
+)
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--public-key",
@@ -244,9 +246,10 @@ def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
     sign-in); every page of a print file is checked.
 
     \b
-    Exit status: 0 valid, signed by the key given,
-                 1 forged, damaged, signed by another key, or superseded (with --bundle),
-                 2 usage or an unreadable file."""
+    Exit status: 0 VALID, signed by the key given,
+                 1 FORGED, damaged, signed by another key, or SUPERSEDED (with --bundle),
+                 2 usage or an unreadable file,
+                 3 NOT VERIFIABLE: a copy without signed data (print, scan, merge)."""
     from certificates.verify import VerifiedCertificate, describe, verify_pdf
 
     def check(data: bytes, pem: bytes) -> tuple[list[VerifiedCertificate], dict[str, str]]:

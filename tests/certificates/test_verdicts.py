@@ -1,0 +1,68 @@
+"""The three verdicts on the command line (docs/verification.md): VALID exit 0, FORGED exit 1,
+NOT VERIFIABLE exit 3 for copies without signed data (prints, merges that dropped the
+attachments); a file of many certificates checks every page that carries signed data."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from certificates.render import render_certificates
+from certificates.signing import sign
+from tests.certificates.keys import KEY, PEM
+from tests.certificates.samples import sample_payload
+from wipe_station.cli.main import main
+
+CERTS = [sign(sample_payload(number=f"WS-OSL01-2026-{i:06d}"), KEY) for i in (1, 2, 3)]
+
+
+def _verify(
+    tmp: Path, pdf: bytes, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    (tmp / "file.pdf").write_bytes(pdf)
+    (tmp / "station.pem").write_bytes(PEM)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(SystemExit) as exc:
+        main(["certificate", "verify", str(tmp / "file.pdf"), "--public-key",
+              str(tmp / "station.pem")])  # fmt: skip
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_valid_forged_and_not_verifiable_exit_0_1_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    genuine = render_certificates(CERTS)
+    code, out, _ = _verify(tmp_path, genuine, capsys, monkeypatch)
+    assert code == 0 and out.count("VALID: ") == 3
+
+    forged = genuine.replace(b"/Count 3", b"/Count 4")
+    code, _, err = _verify(tmp_path, forged, capsys, monkeypatch)
+    assert code == 1 and "FORGED: file.pdf:" in err and "/Count 4" in err
+
+    # A merge with qpdf --empty --pages keeps the pages and drops the envelopes.
+    src, merged = tmp_path / "a.pdf", tmp_path / "merged.pdf"
+    src.write_bytes(genuine)
+    subprocess.run(["qpdf", "--empty", "--pages", str(src), "--", str(merged)], check=True)
+    code, _, err = _verify(tmp_path, merged.read_bytes(), capsys, monkeypatch)
+    assert code == 3, err
+    assert "NOT VERIFIABLE: file.pdf: pages 1-3 carry no signed certificate data" in err
+    assert "WS-OSL01-2026-000001" in err and "QR" in err and "--bundle" in err
+
+
+def test_a_page_without_signed_data_among_signed_ones_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Certificate 2's envelope taken out: pages 1 and 3 still carry signed data, page 2 not.
+    with pikepdf.open(io.BytesIO(render_certificates(CERTS))) as doc:
+        names = doc.Root.Names.EmbeddedFiles.Names
+        del names[2:4]
+        out = io.BytesIO()
+        doc.save(out)
+    code, _, err = _verify(tmp_path, out.getvalue(), capsys, monkeypatch)
+    assert code == 1
+    assert "page 2 shows WS-OSL01-2026-000002, but no signed certificate is embedded" in err
