@@ -346,8 +346,9 @@ def _verify_page(
     try:
         signed.verify(key)
     except SignatureInvalid as exc:
+        what = "the QR code's signature" if "QR" in str(exc) else "the signature"
         raise BadSignature(
-            f"{number}: the signature does not match the signed content under this key "
+            f"{number}: {what} does not match the signed content under this key "
             "(altered certificate, or another station's key)"
         ) from exc
     if signed.payload.number != number:

@@ -66,3 +66,78 @@ def test_a_page_without_signed_data_among_signed_ones_is_named(
     code, _, err = _verify(tmp_path, out.getvalue(), capsys, monkeypatch)
     assert code == 1
     assert "page 2 shows WS-OSL01-2026-000002, but no signed certificate is embedded" in err
+
+
+def _scan(tmp: Path, pdf: bytes, dpi: int = 150) -> bytes:
+    """A print run through a scanner, as far as the station can tell: the page as pixels."""
+    (tmp / "print.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", "-singlefile",
+                    str(tmp / "print.pdf"), str(tmp / "scan")], check=True)  # fmt: skip
+    return (tmp / "scan.png").read_bytes()
+
+
+def _verify_file(
+    tmp: Path, name: str, data: bytes, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[int, str, str]:  # fmt: skip
+    (tmp / name).write_bytes(data)
+    (tmp / "station.pem").write_bytes(PEM)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(SystemExit) as exc:
+        main(["certificate", "verify", str(tmp / name), "--public-key", str(tmp / "station.pem")])
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_a_scanned_certificate_s_qr_code_is_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert = CERTS[0]
+    png = _scan(tmp_path, render_certificates([cert]))
+    code, out, err = _verify_file(tmp_path, "scan.png", png, capsys, monkeypatch)
+    assert code == 3, err
+    assert (
+        f"page 1: QR code signed by the station: it issued {cert.payload.number} with payload "
+        f"digest {cert.digest}" in out
+    )
+    assert "does not prove the printed fields" in out and "--bundle" in out
+    assert "NOT VERIFIABLE: scan.png" in err
+
+    # The same scan as a PDF (a scanner's usual output): the page is an image, no signed data.
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(png)).save(buf, "PDF", resolution=150)
+    code, out, err = _verify_file(tmp_path, "scan.pdf", buf.getvalue(), capsys, monkeypatch)
+    assert code == 3, err
+    assert f"it issued {cert.payload.number}" in out and "NOT VERIFIABLE: scan.pdf" in err
+
+
+def test_a_scanned_qr_code_with_a_forged_signature_is_forged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zxingcpp
+    from PIL import Image
+
+    cert = CERTS[0]
+    # A forger prints another digest beside the genuine QR signature.
+    text = cert.qr_text().split(":")
+    text[3] = "0" * 64
+    code_img = zxingcpp.create_barcode(":".join(text), zxingcpp.BarcodeFormat.QRCode)
+    img = Image.fromarray(code_img.to_image(scale=6, add_quiet_zones=True))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    code, _out, err = _verify_file(tmp_path, "scan.png", buf.getvalue(), capsys, monkeypatch)
+    assert code == 1 and "FORGED: scan.png" in err and "signature fails" in err
+
+
+def test_a_version_1_qr_code_is_named_uncheckable_from_paper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from certificates.signing import SignedCertificate
+
+    old = SignedCertificate(CERTS[0].payload, CERTS[0].signature)  # drawn before 2026-12-07
+    assert old.qr_text().startswith("WSCERT:1:")
+    png = _scan(tmp_path, render_certificates([old]))
+    code, out, _ = _verify_file(tmp_path, "scan.png", png, capsys, monkeypatch)
+    assert code == 3 and "version 1" in out and "cannot be checked from paper" in out
