@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import unicodedata
@@ -11,11 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pypdf import PageObject, PdfReader
 
+from certificates import pagecheck
 from certificates.labels import L, both
 from certificates.payload import NUMBER_RE, CertificatePayload, PayloadError
 from certificates.pdfstrict import Structure, StructureError, Unreadable, read_structure
+from certificates.qr import ENCODERS
 from certificates.signing import (
     InvalidPublicKey,
     SignatureInvalid,
@@ -120,15 +120,15 @@ def verify_pdf(
     except InvalidPublicKey as exc:
         raise BadPublicKey(str(exc)) from exc
     structure = read_strictly(pdf)
+    from certificates.pagecheck import Drawn
+
     try:
-        with _quiet_pypdf():
-            reader = PdfReader(io.BytesIO(pdf), strict=False)
-            attachments = {k: [v] for k, v in structure.attachments.items()}
-            pages = list(reader.pages)
-            texts = [page.extract_text() or "" for page in pages]
-    except Exception as exc:  # a parser fed hostile bytes fails in many ways; all mean "damaged"
+        shown_doc = Drawn(pdf)
+        texts = [shown_doc.text(i) for i in range(len(shown_doc))]
+    except Exception as exc:  # PDFium refusing a file the strict reader passed
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
-    if not pages or len(pages) != structure.page_count:
+    attachments = {k: [v] for k, v in structure.attachments.items()}
+    if not texts or len(texts) != structure.page_count:
         raise DamagedPdf("the PDF has no pages")
     envelopes = [n for n in attachments if NUMBER_RE.fullmatch(n.removesuffix(".json"))]
     if not envelopes:
@@ -149,11 +149,13 @@ def verify_pdf(
     _check_page_runs(shown, verified, unclaimed)
     certs = list(verified.values())
     try:
-        _compare_pages(pdf, pages, texts, certs, shown, check_qr)
+        _compare_pages(shown_doc, certs, shown, check_qr)
     except VerificationError:
         raise
-    except Exception as exc:  # pypdf on a hostile page object
+    except Exception as exc:  # a renderer on a hostile page
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
+    finally:
+        shown_doc.close()
     return certs
 
 
@@ -230,54 +232,43 @@ def _check_page_runs(
 
 
 def _compare_pages(
-    pdf: bytes,
-    pages: list[PageObject],
-    texts: list[str],
+    shown_doc: pagecheck.Drawn,
     certs: list[VerifiedCertificate],
     shown: list[str],
     check_qr: bool,
 ) -> None:
-    from certificates import pagecheck
     from certificates.render import MARGIN, PAGE_W, QR_SIZE, render_certificates
 
     signed = [c.signed for c in certs]
-    with _quiet_pypdf():
-        expected = list(PdfReader(io.BytesIO(render_certificates(signed))).pages)
-    if len(expected) != len(pages):  # _check_page_runs makes this unreachable; belt and braces
+    drawings = [
+        pagecheck.cached(lambda enc=enc: pagecheck.Drawn(render_certificates(signed, qr=enc)))
+        for enc in ENCODERS
+    ]
+    expected = drawings[0]()
+    if len(expected) != len(shown_doc):  # _check_page_runs makes this unreachable
         raise PagesMissingOrAdded(
-            f"the signed certificates take {len(expected)} pages, the file has {len(pages)}"
+            f"the signed certificates take {len(expected)} pages, the file has {len(shown_doc)}"
         )
     by_number = {c.payload.number: c.signed for c in certs}
-    for index, (text, want) in enumerate(zip(texts, expected, strict=True), start=1):
+    # Where render.py draws each page's QR code, with a margin around it.
+    box = (PAGE_W - MARGIN - QR_SIZE - 24, MARGIN - 24, QR_SIZE + 48, QR_SIZE + 48)
+    for index in range(1, len(shown_doc) + 1):
         number = shown[index - 1]
-        want_lines = pagecheck.lines(want)
         labels = {**_LABEL_LINES, number: "certificate number"}
-        diff = pagecheck.first_difference(
-            want_lines,
-            pagecheck.lines(text),  # extracted once: extracting text is most of the check
-            pagecheck.field_names(want_lines, labels),
+        diff = pagecheck.first_page_difference(
+            shown_doc,
+            index - 1,
+            drawings,
+            index - 1,
+            list(labels),
+            lambda want, labels=labels: pagecheck.field_names(want, labels),
             "the signed certificate",
+            (lambda i=index, n=number: _check_qr(i, by_number[n], shown_doc.qr_codes(i - 1, box)))
+            if check_qr
+            else (lambda: None),
         )
         if diff:
             raise PageMismatch(f"page {index} ({number}) {diff}")
-    if check_qr:
-        try:
-            # Where render.py draws each page's QR code, with a margin around it.
-            box = (PAGE_W - MARGIN - QR_SIZE - 24, MARGIN - 24, QR_SIZE + 48, QR_SIZE + 48)
-            codes = pagecheck.qr_codes(pdf, box)
-        except pagecheck.QrUnreadable as exc:
-            raise VerificationError(str(exc)) from exc
-        for index, found in enumerate(codes, start=1):
-            _check_qr(index, by_number[shown[index - 1]], found)
-    mismatch = pagecheck.drawing_mismatch(
-        pages,
-        expected,
-        lambda encoder: render_certificates(signed, qr=encoder),
-        lambda index: shown[index - 1],
-        "its signed certificate",
-    )
-    if mismatch:
-        raise PageMismatch(mismatch)
 
 
 def _label_lines() -> dict[str, str]:
