@@ -8,12 +8,16 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from certificates import pagecheck
 from certificates.labels import L, both
 from certificates.payload import NUMBER_RE, CertificatePayload, PayloadError
+
+if TYPE_CHECKING:
+    from certificates.render import Layout
 from certificates.pdfstrict import Structure, StructureError, Unreadable, read_structure
 from certificates.qr import ENCODERS
 from certificates.signing import (
@@ -146,17 +150,34 @@ def verify_pdf(
             verified[number] = _verify_page(
                 index, number, attachments.get(attachment_name(number)), unclaimed, key
             )
-    _check_page_runs(shown, verified, unclaimed)
     certs = list(verified.values())
+    from certificates.render import LAYOUTS
+
+    runs: list[VerificationError] = []
+    drawn: list[VerificationError] = []
+    # The layout whose subtitle the first page shows first (its differences are the ones to
+    # name), then the others: a file an earlier station version drew matches its own.
+    subtitle = " ".join(texts[0].split())
+    layouts = sorted(LAYOUTS, key=lambda lay: " ".join(L[lay.subtitle][1].split()) not in subtitle)
     try:
-        _compare_pages(shown_doc, certs, shown, check_qr)
+        for layout in layouts:
+            try:
+                _check_page_runs(shown, verified, unclaimed, layout)
+            except PagesMissingOrAdded as exc:
+                runs.append(exc)
+                continue
+            try:
+                _compare_pages(shown_doc, certs, shown, check_qr, layout)
+                return certs
+            except (PageMismatch, QrMismatch) as exc:
+                drawn.append(exc)
     except VerificationError:
         raise
     except Exception as exc:  # a renderer on a hostile page
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
     finally:
         shown_doc.close()
-    return certs
+    raise (drawn or runs)[0]
 
 
 def read_strictly(pdf: bytes) -> Structure:
@@ -198,7 +219,10 @@ def not_verifiable_message(texts: list[str], what: str) -> str:
 
 
 def _check_page_runs(
-    shown: list[str], verified: dict[str, VerifiedCertificate], unclaimed: list[str]
+    shown: list[str],
+    verified: dict[str, VerifiedCertificate],
+    unclaimed: list[str],
+    layout: Layout,
 ) -> None:
     """Each certificate's pages stand together and all of them are there."""
     from certificates.render import page_count
@@ -217,7 +241,7 @@ def _check_page_runs(
                 "was added"
             )
         seen[number] = first
-        want = page_count(verified[number].signed)
+        want = page_count(verified[number].signed, layout)
         if count != want:
             change = "removed" if count < want else "added"
             raise PagesMissingOrAdded(
@@ -236,12 +260,15 @@ def _compare_pages(
     certs: list[VerifiedCertificate],
     shown: list[str],
     check_qr: bool,
+    layout: Layout,
 ) -> None:
     from certificates.render import MARGIN, PAGE_W, QR_SIZE, render_certificates
 
     signed = [c.signed for c in certs]
     drawings = [
-        pagecheck.cached(lambda enc=enc: pagecheck.Drawn(render_certificates(signed, qr=enc)))
+        pagecheck.cached(
+            lambda enc=enc: pagecheck.Drawn(render_certificates(signed, qr=enc, layout=layout))
+        )
         for enc in ENCODERS
     ]
     expected = drawings[0]()

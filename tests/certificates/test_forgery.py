@@ -119,7 +119,8 @@ EDITS = [
         p.mobile, imeis=("356938035643817",)))),
     ("customer (org. no.)", "Other AS (923609016)",
      dataclasses.replace(p, customer=Customer("Other AS", "923609016"))),
-    ("method type", "Clear", dataclasses.replace(p, sanitization=dataclasses.replace(
+    # The method in the standards' terms is drawn from the method type, above it.
+    ("method per standard", "Clear", dataclasses.replace(p, sanitization=dataclasses.replace(
         p.sanitization, method_type="Clear"))),
     ("verification level", "Read back", dataclasses.replace(p, mobile=dataclasses.replace(
         p.mobile, verification_level="readback"))),
@@ -165,9 +166,17 @@ def test_text_painted_over_a_field_with_pypdf() -> None:
 
 
 def test_a_white_box_without_text_over_a_field() -> None:
+    import pypdfium2 as pdfium
+
+    text = pdfium.PdfDocument(render_certificate(A))[0].get_textpage()
+    search = text.search("R58N12ABCDE")
+    first = search.get_next()
+    assert first is not None
+    left, bottom, _right, _top = text.get_charbox(first[0] + 8)  # over "CDE"
+
     def blank(c: Canvas) -> None:
         c.setFillColorRGB(1, 1, 1)
-        c.rect(230, 420, 40, 8, stroke=0, fill=1)
+        c.rect(left, bottom - 1, 18, 8, stroke=0, fill=1)
 
     _refused(_overlay(render_certificate(A), blank), PageMismatch, "drawing")
 
