@@ -141,3 +141,49 @@ def test_a_version_1_qr_code_is_named_uncheckable_from_paper(
     png = _scan(tmp_path, render_certificates([old]))
     code, out, _ = _verify_file(tmp_path, "scan.png", png, capsys, monkeypatch)
     assert code == 3 and "version 1" in out and "cannot be checked from paper" in out
+
+
+def test_a_certificate_printed_from_the_station_s_records_carries_a_paper_checkable_qr() -> None:
+    import base64
+    import json
+    from types import SimpleNamespace
+
+    from certificates.papercheck import check_qr_text
+    from wipe_station.certify import signed_from_record
+
+    cert = CERTS[0]
+    row = SimpleNamespace(payload_json=json.dumps(cert.payload.to_dict()),
+                          signature=base64.b64encode(cert.signature).decode())  # fmt: skip
+    again = signed_from_record(row, KEY)  # type: ignore[arg-type]
+    assert again.qr_text() == cert.qr_text()  # Ed25519 is deterministic: the same QR code
+    finding = check_qr_text(again.qr_text(), KEY.public_key())
+    assert (finding.status, finding.number, finding.digest) == (
+        "signed",
+        cert.payload.number,
+        cert.digest,
+    )
+
+
+def test_manifest_print_and_scan_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from certificates.manifest import render_manifest, sign_manifest
+    from tests.certificates.samples import sample_manifest
+
+    signed = sign_manifest(sample_manifest(8), KEY)
+    (tmp_path / "m.pdf").write_bytes(render_manifest(signed))
+    (tmp_path / "station.pem").write_bytes(PEM)
+    subprocess.run(["pdftocairo", "-pdf", str(tmp_path / "m.pdf"), str(tmp_path / "printed.pdf")],
+                   check=True)  # fmt: skip
+    png = _scan(tmp_path, render_manifest(signed))
+    (tmp_path / "scan.png").write_bytes(png)
+    batch = signed.manifest.batch_id
+    for name in ("printed.pdf", "scan.png"):
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        with pytest.raises(SystemExit) as exc:
+            main(["batch", "verify", str(tmp_path / name), "--public-key",
+                  str(tmp_path / "station.pem")])  # fmt: skip
+        out, err = capsys.readouterr()
+        assert exc.value.code == 3, err
+        assert f"QR code signed by the station: it issued {batch} with payload digest" in out
+        assert f"NOT VERIFIABLE: {name}" in err

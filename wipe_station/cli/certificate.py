@@ -112,7 +112,7 @@ def export(rt: Runtime, number: str, output: Path, print_to: str | None) -> None
         cert = session.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise StationError(f"no certificate {number}")
-        write_file(output, render_certificate(signed_from_record(cert)))
+        write_file(output, render_certificate(signed_from_record(cert, ctx.identity.private_key)))
         audit.append(
             session,
             ctx.identity,
@@ -153,7 +153,8 @@ def batch(
         write_file(
             output,
             render_certificates(
-                [signed_from_record(c) for c in rows], title=f"Certificates ({len(rows)})"
+                [signed_from_record(c, ctx.identity.private_key) for c in rows],
+                title=f"Certificates ({len(rows)})",
             ),
         )
         audit.append(
@@ -256,7 +257,7 @@ def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
 
     def check(data: bytes, pem: bytes) -> tuple[list[VerifiedCertificate], dict[str, str]]:
         if is_image(data):
-            _check_paper(pdf, data, pem, "a scan or photo carries no signed data")
+            check_paper(pdf, data, pem, "a scan or photo carries no signed data")
         results = verify_pdf(data, pem)
         return results, (_successors(bundle, pem) if bundle is not None else {})
 
@@ -265,7 +266,7 @@ def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
     except NotVerifiableCopy as exc:
         data = pdf.read_bytes()
         if not is_image(data):  # a print or scan as PDF: its QR codes can still be checked
-            _check_paper(pdf, data, public_key.read_bytes(), str(exc))
+            check_paper(pdf, data, public_key.read_bytes(), str(exc))
         raise
     superseded = []
     for result in results:
@@ -283,7 +284,7 @@ def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
         raise IntegrityFailure(f"SUPERSEDED: {'; '.join(superseded)}")
 
 
-def _check_paper(path: Path, data: bytes, pem: bytes, why: str) -> None:
+def check_paper(path: Path, data: bytes, pem: bytes, why: str) -> None:
     """Check the QR codes of a copy without signed data; print what each proves. A QR code
     whose signature fails makes the copy FORGED; otherwise it stays NOT VERIFIABLE."""
     from certificates.papercheck import WHAT_IT_PROVES, check_copy
