@@ -33,6 +33,7 @@ from certificates.verify import (
     PagesMissingOrAdded,
     QrMismatch,
     VerificationError,
+    foreign_attachment,
     read_strictly,
 )
 
@@ -62,6 +63,7 @@ def verify_manifest_pdf(
     except Exception as exc:  # PDFium refusing a file the strict reader passed
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
     attachments = {k: [v] for k, v in structure.attachments.items()}
+    foreign_attachment(attachments, BATCH_RE)
     if not len(shown) or len(shown) != structure.page_count:
         raise DamagedPdf("the PDF has no pages")
     found = BATCH_RE.search(first or "")

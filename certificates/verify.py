@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,18 +25,6 @@ from certificates.signing import (
     load_public_key,
     parse_envelope,
 )
-
-
-@contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """pypdf logs its repairs of broken files; the verdict already says the file is broken."""
-    log = logging.getLogger("pypdf")
-    level = log.level
-    log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
 
 
 class VerificationError(Exception):
@@ -132,6 +117,7 @@ def verify_pdf(
     except Exception as exc:  # PDFium refusing a file the strict reader passed
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
     attachments = {k: [v] for k, v in structure.attachments.items()}
+    foreign_attachment(attachments, NUMBER_RE)
     if not texts or len(texts) != structure.page_count:
         raise DamagedPdf("the PDF has no pages")
     envelopes = [n for n in attachments if NUMBER_RE.fullmatch(n.removesuffix(".json"))]
@@ -191,6 +177,15 @@ def read_strictly(pdf: bytes) -> Structure:
         raise ForgedStructure(str(exc)) from exc
     except Unreadable as exc:
         raise DamagedPdf(f"the PDF is damaged and cannot be read: {exc}") from exc
+
+
+def foreign_attachment(attachments: dict[str, list[bytes]], shape: re.Pattern[str]) -> None:
+    """FORGED when a file is embedded that the station never embeds (its envelopes only)."""
+    for name in attachments:
+        if not shape.fullmatch(name.removesuffix(".json")) or not name.endswith(".json"):
+            raise ForgedStructure(
+                f"the file embeds {terminal_safe(name)!r}, which the station never embeds"
+            )
 
 
 def page_ranges(pages: list[int]) -> str:

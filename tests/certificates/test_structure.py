@@ -305,3 +305,14 @@ def test_office_tools_write_nothing_the_structure_check_refuses(tmp_path: Path) 
             "WS-OSL01-2026-000001.json",
             "WS-OSL01-2026-000002.json",
         ], tool
+
+
+def test_a_file_embedded_beside_the_envelopes() -> None:
+    def edit(doc: pikepdf.Pdf) -> None:
+        names = doc.Root.Names.EmbeddedFiles.Names
+        spec = pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("readme.txt"),
+                                  EF=pikepdf.Dictionary(F=doc.make_stream(b"hello")))  # fmt: skip
+        names.append(pikepdf.String("readme.txt"))
+        names.append(doc.make_indirect(spec))
+
+    _refused(_pike(edit), "embeds 'readme.txt', which the station never embeds")
