@@ -25,10 +25,6 @@ INK = 96  # of 255: how much darker a pixel must be than everything within SPREA
 STRAY = 4  # pixels at CLOSE_DPI that may exceed both, page-wide
 
 
-class QrUnreadable(Exception):
-    """The pages could not be rendered to look for QR codes."""
-
-
 def lines(text: str) -> list[str]:
     """Extracted text as one stripped, non-empty line each."""
     return [" ".join(x.split()) for x in text.splitlines() if x.strip()]
