@@ -316,3 +316,40 @@ def test_a_file_embedded_beside_the_envelopes() -> None:
         names.append(doc.make_indirect(spec))
 
     _refused(_pike(edit), "embeds 'readme.txt', which the station never embeds")
+
+
+@pytest.mark.parametrize(
+    ("key", "second"),
+    [(b"/FontFile2", b"/FontFile2 1 0 R"), (b"/Kids", b"/Kids [ ]")],
+    ids=["fontfile2", "kids"],
+)
+def test_duplicate_font_program_or_page_tree_kids(
+    tmp_path: Path, key: bytes, second: bytes
+) -> None:
+    def edit(text: bytes) -> bytes:
+        at = text.index(b"  " + key + b" ")  # written before the genuine one
+        return text[:at] + b"  " + second + b"\n" + text[at:]
+
+    _refused(_qdf_edit(tmp_path, edit), f"defines {key.decode()} twice")
+
+
+def test_manifests_likewise(tmp_path: Path) -> None:
+    from certificates.manifest import render_manifest, sign_manifest
+    from certificates.manifest_verify import verify_manifest_pdf
+    from tests.certificates.samples import sample_manifest
+
+    manifest = render_manifest(sign_manifest(sample_manifest(12), KEY))
+
+    def twice(text: bytes) -> bytes:
+        return re.sub(rb"(/Pages (\d+) 0 R)", rb"\1\n  /Pages \2 0 R", text, count=1)
+
+    forged = {
+        "defines /Pages twice": _qdf_edit(tmp_path, twice, manifest),
+        "/OpenAction": _pike(lambda d: setattr(d.Root, "OpenAction", pikepdf.Dictionary(
+            S=pikepdf.Name.JavaScript, JS=pikepdf.String("1"))), manifest),
+        "typed /Template": _pike(
+            lambda d: setattr(d.Root.Pages.Kids[0], "Type", pikepdf.Name.Template), manifest),
+    }  # fmt: skip
+    for words, pdf in forged.items():
+        with pytest.raises(ForgedStructure, match=re.escape(words)):
+            verify_manifest_pdf(pdf, PEM)
