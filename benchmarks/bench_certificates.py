@@ -1,5 +1,6 @@
 """Certificate figures: certificates rendered per second on one core, the time to build a
-500-certificate batch file, and offline verification of that file.
+500-certificate batch file, and offline verification of that file (target: at most 60 s on the
+2-core reference machine).
 
     python benchmarks/bench_certificates.py --single 200 --batch 500
 """
@@ -50,9 +51,9 @@ def main() -> None:
     pdf = render_certificates(certs[: args.batch])
     batch, batch_cpu = time.perf_counter() - t0, time.process_time() - c0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     verified = verify_pdf(pdf, pem)
-    verify = time.perf_counter() - t0
+    verify, verify_cpu = time.perf_counter() - t0, time.process_time() - c0
     assert len(verified) == args.batch
 
     t0 = time.perf_counter()
@@ -69,7 +70,10 @@ def main() -> None:
         f"| {args.batch}-certificate batch file | {batch:.1f} s (CPU {batch_cpu:.1f} s: "
         f"{args.batch / batch_cpu:.0f} certificates/s), {len(pdf) / 1e6:.1f} MB |"
     )
-    print(f"| offline verification of that batch file | {verify:.1f} s |")
+    print(
+        "| offline verification of that batch file (strict structure, signatures, every page "
+        f"rendered with PDFium and compared, QR codes) | {verify:.1f} s (CPU {verify_cpu:.1f} s) |"
+    )
     size_kb = len(manifest) / 1e3
     print(f"| {args.batch}-phone hand-over manifest | {manifest_s:.2f} s, {size_kb:.0f} kB |")
 

@@ -5,9 +5,24 @@ from __future__ import annotations
 L: dict[str, tuple[str, str]] = {
     "title": ("Sletteattest", "Certificate of Erasure"),
     "subtitle": (
+        "Sanering etter NIST SP 800-88 Rev. 2 og IEEE 2883-2022",
+        "Sanitisation per NIST SP 800-88 Rev. 2 and IEEE 2883-2022",
+    ),
+    # Layout 1 (until 2026-12-07): kept so certificates drawn then still verify.
+    "subtitle_rev1": (
         "Sanering av lagringsmedier etter NIST SP 800-88 Rev. 1",
         "Media sanitisation per NIST SP 800-88 Rev. 1",
     ),
+    "standard": ("Metode etter standard", "Method per standard"),
+    # The method in the standards' own terms (SP 800-88 Rev. 2: Clear, Purge, Destroy;
+    # IEEE 2883-2022: Clear, Purge, Destruct; cryptographic erase is a purge technique in both).
+    "std_purge_ce": (
+        "Purge ved kryptografisk sletting",
+        "Purge by cryptographic erase (NIST SP 800-88 Rev. 2; IEEE 2883-2022)",
+    ),
+    "std_purge": ("Purge", "Purge (NIST SP 800-88 Rev. 2; IEEE 2883-2022)"),
+    "std_clear": ("Clear", "Clear (NIST SP 800-88 Rev. 2; IEEE 2883-2022)"),
+    "std_destroy": ("Destroy", "Destroy (NIST SP 800-88 Rev. 2) / Destruct (IEEE 2883-2022)"),
     "number": ("Attestnummer", "Certificate number"),
     "issued_at": ("Utstedt", "Issued"),
     "station": ("Stasjon", "Station"),

@@ -28,7 +28,13 @@ from certificates.embed import attach_to_pdf
 from certificates.labels import L
 from certificates.payload import OPTIONAL, PayloadError, _build, _to_jsonable
 from certificates.qr import ENCODERS, Encoder, draw_qr
-from certificates.signing import SignatureInvalid, read_envelope
+from certificates.signing import (
+    SignatureInvalid,
+    b64url,
+    qr_signed_text,
+    read_envelope,
+    read_qr_signature,
+)
 from certificates.style import BOLD, INK, MUTED, REGULAR, RULE, WARN
 from certificates.tables import (
     BODY_SIZE,
@@ -114,10 +120,16 @@ class SignedManifest:
 
     manifest: RecyclingManifest
     signature: bytes
+    # Over WSMANIFEST:2:<batch>:<digest> (docs/verification.md); empty before 2026-12-07.
+    qr_signature: bytes = b""
 
     @property
     def digest(self) -> str:
         return self.manifest.digest()
+
+    def with_qr_signature(self, key: Ed25519PrivateKey) -> SignedManifest:
+        text = qr_signed_text("WSMANIFEST", self.manifest.batch_id, self.digest)
+        return SignedManifest(self.manifest, self.signature, key.sign(text.encode("ascii")))
 
     def envelope(self) -> bytes:
         doc = {
@@ -126,27 +138,34 @@ class SignedManifest:
             "payload": self.manifest.to_dict(),
             "signature": base64.b64encode(self.signature).decode("ascii"),
         }
+        if self.qr_signature:
+            doc["qr_signature"] = b64url(self.qr_signature)
         return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
 
     def qr_text(self) -> str:
-        sig = base64.urlsafe_b64encode(self.signature).decode("ascii").rstrip("=")
-        return f"WSMANIFEST:1:{self.manifest.batch_id}:{self.digest}:{sig}"
+        if self.qr_signature:
+            signed = qr_signed_text("WSMANIFEST", self.manifest.batch_id, self.digest)
+            return f"{signed}:{b64url(self.qr_signature)}"
+        return f"WSMANIFEST:1:{self.manifest.batch_id}:{self.digest}:{b64url(self.signature)}"
 
     def verify(self, key: Ed25519PublicKey) -> None:
         try:
             key.verify(self.signature, self.manifest.canonical())
+            if self.qr_signature:
+                text = qr_signed_text("WSMANIFEST", self.manifest.batch_id, self.digest)
+                key.verify(self.qr_signature, text.encode("ascii"))
         except InvalidSignature as exc:
             raise SignatureInvalid("the signature does not match this manifest") from exc
 
 
 def sign_manifest(manifest: RecyclingManifest, key: Ed25519PrivateKey) -> SignedManifest:
-    return SignedManifest(manifest, key.sign(manifest.canonical()))
+    return SignedManifest(manifest, key.sign(manifest.canonical())).with_qr_signature(key)
 
 
 def parse_manifest_envelope(data: bytes) -> SignedManifest:
     """Read an embedded manifest envelope back; raises PayloadError on anything malformed."""
     payload, signature = read_envelope(data, MANIFEST_ENVELOPE, "manifest")
-    return SignedManifest(RecyclingManifest.from_dict(payload), signature)
+    return SignedManifest(RecyclingManifest.from_dict(payload), signature, read_qr_signature(data))
 
 
 def _header(nb_en: tuple[str, str]) -> str:

@@ -7,10 +7,7 @@ number, serial and name printed is the one the station signed.
 
 from __future__ import annotations
 
-import io
 import re
-
-from pypdf import PageObject, PdfReader
 
 from certificates import pagecheck
 from certificates.labels import L
@@ -22,6 +19,7 @@ from certificates.manifest import (
     render_manifest,
 )
 from certificates.payload import PayloadError
+from certificates.qr import ENCODERS
 from certificates.signing import InvalidPublicKey, SignatureInvalid, load_public_key
 from certificates.tables import MARGIN, PAGE_W
 from certificates.verify import (
@@ -30,12 +28,13 @@ from certificates.verify import (
     DamagedPdf,
     MalformedCertificate,
     NoEmbeddedCertificate,
-    NotAPdf,
+    NotVerifiable,
     PageMismatch,
     PagesMissingOrAdded,
     QrMismatch,
     VerificationError,
-    _quiet_pypdf,
+    foreign_attachment,
+    read_strictly,
 )
 
 DRAFT_WORDS = ("UTKAST", "DRAFT")
@@ -57,17 +56,15 @@ def verify_manifest_pdf(
         key = load_public_key(public_key_pem)
     except InvalidPublicKey as exc:
         raise BadPublicKey(str(exc)) from exc
-    if not pdf.startswith(b"%PDF-"):
-        raise NotAPdf("the file is not a PDF")
+    structure = read_strictly(pdf)
     try:
-        with _quiet_pypdf():
-            reader = PdfReader(io.BytesIO(pdf), strict=False)
-            attachments = reader.attachments
-            pages = list(reader.pages)
-            first = pages[0].extract_text() if pages else ""
-    except Exception as exc:  # hostile bytes fail pypdf in many ways; all mean "damaged"
+        shown = pagecheck.Drawn(pdf)
+        first = shown.text(0) if len(shown) else ""
+    except Exception as exc:  # PDFium refusing a file the strict reader passed
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
-    if not pages:
+    attachments = {k: [v] for k, v in structure.attachments.items()}
+    foreign_attachment(attachments, BATCH_RE)
+    if not len(shown) or len(shown) != structure.page_count:
         raise DamagedPdf("the PDF has no pages")
     found = BATCH_RE.search(first or "")
     batch = found.group(0) if found else ""
@@ -76,6 +73,12 @@ def verify_manifest_pdf(
         if all(word in (first or "") for word in DRAFT_WORDS):
             raise DraftManifest(
                 f"{batch or 'this manifest'} is a DRAFT of an open batch: it is not signed"
+            )
+        if not attachments:
+            raise NotVerifiable(
+                f"batch {batch or '(none)'}: the file carries no signed manifest (a print, a "
+                "scan or a copy that dropped the attachments); check its QR code with `batch "
+                "verify` on a scan, and compare the printed rows with the station's record"
             )
         raise NoEmbeddedCertificate(
             f"page 1 shows batch {batch or '(none)'}, but no signed manifest is embedded for it"
@@ -96,7 +99,7 @@ def verify_manifest_pdf(
             f"page 1 shows batch {batch}, but the signed manifest is {signed.manifest.batch_id}"
         )
     try:
-        _compare(pdf, pages, signed, check_qr)
+        _compare(shown, signed, check_qr)
     except VerificationError:
         raise
     except Exception as exc:
@@ -104,52 +107,48 @@ def verify_manifest_pdf(
     return signed
 
 
-def _compare(pdf: bytes, pages: list[PageObject], signed: SignedManifest, check_qr: bool) -> None:
+def _compare(shown: pagecheck.Drawn, signed: SignedManifest, check_qr: bool) -> None:
     batch = signed.manifest.batch_id
-    with _quiet_pypdf():
-        expected = list(PdfReader(io.BytesIO(render_manifest(signed))).pages)
-    if len(expected) != len(pages):
-        change = "removed" if len(pages) < len(expected) else "added"
+    drawings = [
+        pagecheck.cached(lambda enc=enc: pagecheck.Drawn(render_manifest(signed, qr=enc)))
+        for enc in ENCODERS
+    ]
+    expected = drawings[0]()
+    if len(expected) != len(shown):
+        change = "removed" if len(shown) < len(expected) else "added"
         raise PagesMissingOrAdded(
             f"the signed manifest of {batch} takes {len(expected)} page(s), the file has "
-            f"{len(pages)}: a page was {change}"
+            f"{len(shown)}: a page was {change}"
         )
     numbers = {p.certificate_number: f"the phone with certificate {p.certificate_number}"
                for p in signed.manifest.phones}  # fmt: skip
-    for index, (page, want) in enumerate(zip(pages, expected, strict=True), start=1):
-        want_lines = pagecheck.lines(want)
+
+    def names(want_lines: list[str]) -> list[str | None]:
         fields = pagecheck.field_names(want_lines, _LABEL_LINES)
-        names = [
+        return [
             next((n for k, n in numbers.items() if k in line), field)
             for line, field in zip(want_lines, fields, strict=True)
         ]
-        diff = pagecheck.first_difference(
-            want_lines, pagecheck.lines(page), names, "the signed manifest"
+
+    want = signed.qr_text()
+    box = (PAGE_W - MARGIN - QR_SIZE - 24, MARGIN - 24, 112, 112)
+
+    def qr(index: int) -> None:
+        found = shown.qr_codes(index - 1, box)
+        if found == [want]:
+            return
+        if not found:
+            raise QrMismatch(f"page {index} ({batch}) has no readable QR code")
+        other = [t.split(":")[2] for t in found if t.count(":") >= 2 and t != want]
+        raise QrMismatch(
+            f"page {index} shows {batch}, but its QR code belongs to "
+            f"{other[0] if other else 'something else'}"
         )
+
+    for index in range(1, len(shown) + 1):
+        diff = pagecheck.first_page_difference(
+            shown, index - 1, drawings, index - 1, list(_LABEL_LINES), names,
+            "the signed manifest", (lambda i=index: qr(i)) if check_qr else (lambda: None),
+        )  # fmt: skip
         if diff:
             raise PageMismatch(f"page {index} ({batch}) {diff}")
-    if check_qr:
-        try:
-            codes = pagecheck.qr_codes(pdf, (PAGE_W - MARGIN - QR_SIZE - 24, MARGIN - 24, 112, 112))
-        except pagecheck.QrUnreadable as exc:
-            raise VerificationError(str(exc)) from exc
-        want = signed.qr_text()
-        for index, found in enumerate(codes, start=1):
-            if found == [want]:
-                continue
-            if not found:
-                raise QrMismatch(f"page {index} ({batch}) has no readable QR code")
-            other = [t.split(":")[2] for t in found if t.count(":") >= 2 and t != want]
-            raise QrMismatch(
-                f"page {index} shows {batch}, but its QR code belongs to "
-                f"{other[0] if other else 'something else'}"
-            )
-    mismatch = pagecheck.drawing_mismatch(
-        pages,
-        expected,
-        lambda encoder: render_manifest(signed, qr=encoder),
-        lambda _index: batch,
-        "its signed manifest",
-    )
-    if mismatch:
-        raise PageMismatch(mismatch)

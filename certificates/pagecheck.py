@@ -1,48 +1,152 @@
 """Comparing a page someone hands us with the page the signed payload draws.
 
 Certificates and manifests are drawn deterministically (reportlab's invariant mode), so the
-verifier draws the signed document again and compares: the text line by line (to name what
-differs), the QR codes read off a rendered image of the page, and finally the whole page object
-(content streams, fonts, annotations, boxes), so that nothing drawn, pasted or overlaid escapes.
+verifier draws the signed document again and compares what a viewer shows: both are rendered
+with PDFium (Chrome's PDF engine, an independent renderer) and compared pixel by pixel, the QR
+codes are read off the rendered page, and the text layer is compared line by line (which also
+names the field that differs). Tolerances are in docs/verification.md.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import io
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from pypdf import PageObject, PdfReader
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    PdfObject,
-    StreamObject,
-)
+import pypdfium2 as pdfium
+from PIL import Image, ImageChops, ImageFilter
 
-from certificates.qr import ENCODERS, Encoder
-
-_Seen = set[tuple[int, int, int]]
 QR_DPI = 150  # a certificate's QR module is ~2 pt: 4 pixels at this resolution
+EXACT_DPI = 100  # first look: office tools that keep the drawing give identical pixels
+CLOSE_DPI = 200  # second look, with tolerance, for files whose drawing was rewritten
+SPREAD = 5  # px at CLOSE_DPI (±2 px, ±0.72 pt): how far a mark may move
+INK = 96  # of 255: how much darker a pixel must be than everything within SPREAD
+STRAY = 4  # pixels at CLOSE_DPI that may exceed both, page-wide
 
 
-class QrUnreadable(Exception):
-    """The pages could not be rendered to look for QR codes (pdftoppm missing or failing)."""
-
-
-def lines(page: PageObject | str) -> list[str]:
-    """The page's text as pypdf extracts it (or already extracted), one stripped, non-empty
-    line each."""
-    text = page if isinstance(page, str) else page.extract_text() or ""
+def lines(text: str) -> list[str]:
+    """Extracted text as one stripped, non-empty line each."""
     return [" ".join(x.split()) for x in text.splitlines() if x.strip()]
+
+
+def split_labels(found: list[str], labels: Sequence[str]) -> list[str]:
+    """PDFium puts a row's English label and its value on one line ("Serial number R58N…");
+    each such line becomes two, the label and the value, so a difference names its field."""
+    keys = sorted((k for k in labels if not k.endswith(":")), key=len, reverse=True)
+    out: list[str] = []
+    for line in found:
+        k = next((k for k in keys if line.startswith(k + " ")), None)
+        out += [k, line[len(k) + 1 :]] if k else [line]
+    return out
+
+
+def comparable(line: str) -> str:
+    """A text line with every character outside printable ASCII as "?": Ghostscript re-encodes
+    the fonts' other glyphs (ø, –, ·) without a Unicode map, so their extracted text is codes;
+    what those glyphs look like is held by the drawing comparison."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in line)
+
+
+@dataclass
+class Drawn:
+    """A PDF opened in PDFium: each page's text and renderings, made once when first asked."""
+
+    pdf: bytes
+    doc: pdfium.PdfDocument = field(init=False)
+    _text: dict[int, str] = field(default_factory=dict)
+    _images: dict[tuple[int, int], Image.Image] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.doc = pdfium.PdfDocument(self.pdf)
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    def text(self, index: int) -> str:
+        if index not in self._text:
+            page = self.doc[index]
+            self._text[index] = page.get_textpage().get_text_bounded()
+        return self._text[index]
+
+    def image(self, index: int, dpi: int) -> Image.Image:
+        if (index, dpi) not in self._images:
+            page = self.doc[index]
+            self._images[index, dpi] = page.render(scale=dpi / 72, grayscale=True).to_pil()
+        return self._images[index, dpi]
+
+    def text_in(self, index: int, box: tuple[float, float, float, float]) -> str:
+        """The text within ``box`` (left, bottom, right, top in points)."""
+        page = self.doc[index]
+        return page.get_textpage().get_text_bounded(*box).strip()
+
+    def qr_codes(self, index: int, box: tuple[float, float, float, float]) -> list[str]:
+        """The QR codes read off ``box`` (left, top, width, height in points from the top-left
+        corner) of page ``index``, rendered at QR_DPI."""
+        import zxingcpp
+
+        page = self.doc[index]
+        w, h = page.get_size()
+        left, top, width, height = box
+        crop = (left, h - top - height, w - left - width, top)  # PDFium: l, b, r, t margins
+        image = page.render(scale=QR_DPI / 72, grayscale=True, crop=crop).to_pil()
+        found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        return [code.text for code in found]
+
+    def close(self) -> None:
+        self.doc.close()
+
+
+def drawing_difference(shown: Drawn, want: Drawn, i: int, j: int) -> tuple[float, ...] | None:
+    """Where page ``i`` of ``shown`` looks other than page ``j`` of ``want``: None when they
+    agree, else the box (left, bottom, right, top in points) of what differs.
+
+    Identical pixels at EXACT_DPI pass at once (qpdf, mutool, pikepdf, pypdf and pdfunite keep
+    the drawing). Otherwise both are rendered at CLOSE_DPI and a pixel counts when it is more
+    than INK darker than every pixel within SPREAD of it on the other page, either way round:
+    Ghostscript's rewritten text positions move glyphs by a fraction of a point, an added,
+    removed or changed mark does not disappear that way. More than STRAY such pixels differ.
+    """
+    a, b = shown.image(i, EXACT_DPI), want.image(j, EXACT_DPI)
+    if a.size == b.size and ImageChops.difference(a, b).getbbox() is None:
+        return None
+    a, b = shown.image(i, CLOSE_DPI), want.image(j, CLOSE_DPI)
+    if a.size != b.size:
+        w, h = want.doc[j].get_size()
+        return (0.0, 0.0, w, h)
+    count, box = 0, None
+    for x, y in ((a, b), (b, a)):
+        darker = ImageChops.subtract(y.filter(ImageFilter.MinFilter(SPREAD)), x)
+        marks = darker.point(lambda v: 255 if v > INK else 0)
+        count += marks.histogram()[255]
+        found = marks.getbbox()
+        if found:
+            box = found if box is None else (
+                min(box[0], found[0]), min(box[1], found[1]),
+                max(box[2], found[2]), max(box[3], found[3]),
+            )  # fmt: skip
+    if count <= STRAY or box is None:
+        return None
+    scale = 72 / CLOSE_DPI
+    height = want.doc[j].get_size()[1]
+    return (box[0] * scale, height - box[3] * scale, box[2] * scale, height - box[1] * scale)
+
+
+def where(want: Drawn, j: int, box: Sequence[float]) -> str:
+    """Words for a difference box: the signed text drawn there, or its position."""
+    left, bottom, right, top = box
+    near = " ".join(want.text_in(j, (left - 2, bottom - 2, right + 2, top + 2)).split())
+    if near:
+        return f"where the signed document shows {_q(visible_text(near), 60)}"
+    return f"at {left:.0f},{bottom:.0f}-{right:.0f},{top:.0f} pt from the page's lower left"
+
+
+def visible_text(text: str) -> str:
+    """Control, bidi and other format characters as visible ``\\u`` escapes."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch)[0] == "C" else ch
+        for ch in text
+    )
 
 
 def field_names(expected: list[str], labels: dict[str, str]) -> list[str | None]:
@@ -66,18 +170,24 @@ def field_names(expected: list[str], labels: dict[str, str]) -> list[str | None]
 
 
 def first_difference(
-    expected: list[str], shown: list[str], names: list[str | None], signed: str
+    expected: list[str],
+    shown: list[str],
+    names: list[str | None],
+    signed: str,
+    originals: tuple[list[str], list[str]] | None = None,
 ) -> str | None:
     """A one-line description of the first text that differs, or None when the text agrees.
 
     ``names`` holds the field each expected line belongs to (e.g. "serial number"); ``signed``
-    names the document ("the signed certificate").
+    names the document ("the signed certificate"); ``originals`` are the lines as extracted,
+    quoted in the message when the compared ones were made ``comparable``.
     """
     ops = difflib.SequenceMatcher(a=expected, b=shown, autojunk=False).get_opcodes()
+    exp_q, shown_q = originals or (expected, shown)
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
             continue
-        want, got = " ".join(expected[i1:i2]), " ".join(shown[j1:j2])
+        want, got = " ".join(exp_q[i1:i2]), " ".join(shown_q[j1:j2])
         field = next((n for n in names[i1:i2] if n), names[i1 - 1] if i1 else None)
         if tag == "insert":
             return f"shows {_q(got)}, which {signed} does not contain"
@@ -91,144 +201,58 @@ def first_difference(
 
 
 def _q(text: str, limit: int = 120) -> str:
+    text = visible_text(text)
     text = text if len(text) <= limit else text[: limit - 3] + "..."
-    return repr(text)
+    return "'" + text.replace("'", "\\'") + "'"
 
 
-def fingerprint(page: PageObject) -> str:
-    """SHA-256 over everything that makes up the page: its dictionary (less the link to its
-    parent), resolved recursively, with every stream by its decoded content."""
-    h = hashlib.sha256()
-    seen: _Seen = set()
-    _feed(h, page, seen, top=True)
-    return h.hexdigest()
-
-
-def drawing_mismatch(
-    pages: list[PageObject],
-    expected: list[PageObject],
-    redraw: Callable[[Encoder], bytes],
-    where: Callable[[int], str],
-    document: str,
+def first_page_difference(
+    shown: Drawn,
+    i: int,
+    drawings: Sequence[Callable[[], Drawn]],
+    j: int,
+    labels: Sequence[str],
+    names: Callable[[list[str]], list[str | None]],
+    signed: str,
+    before_drawing: Callable[[], None] = lambda: None,
 ) -> str | None:
-    """Why the file is not what ``document`` ("its signed certificate") draws, or None; see
-    ``first_foreign_page``. ``where`` names a page's document ("WS-OSL01-2026-000042")."""
-    index = first_foreign_page(pages, expected, redraw)
-    if index is None:
-        return None
-    return (
-        f"page {index} ({where(index)}) is not the page {document} draws: its text agrees, "
-        "but drawing, fonts, annotations or page boxes differ"
+    """Why page ``i`` of ``shown`` is not page ``j`` of the signed document, or None.
+
+    ``drawings`` make the signed document as each QR encoder the station used drew it (the
+    first is today's; the others are drawn only when needed). The text layer must agree
+    line by line (printable ASCII exactly, see ``comparable``) and the drawing within the
+    tolerance of ``drawing_difference``.
+    """
+    want = drawings[0]()
+    want_lines = split_labels(lines(want.text(j)), labels)
+    got_lines = split_labels(lines(shown.text(i)), labels)
+    diff = first_difference(
+        [comparable(x) for x in want_lines],
+        [comparable(x) for x in got_lines],
+        names(want_lines),
+        signed,
+        originals=(want_lines, got_lines),
     )
-
-
-def first_foreign_page(
-    pages: list[PageObject],
-    expected: list[PageObject],
-    redraw: Callable[[Encoder], bytes],
-) -> int | None:
-    """The number of the first page that is not the page the signed document draws, or None.
-
-    ``expected`` is the document as this version draws it; a file drawn by an earlier version
-    differs only in its QR squares, so when it does not match, ``redraw`` draws the document
-    with each earlier QR encoder in turn. A file matches when every page matches one drawing.
-    """
-    shown = [fingerprint(p) for p in pages]
-    first: int | None = None
-    for encoder in ENCODERS:
-        want = (
-            expected
-            if encoder is ENCODERS[0]
-            else list(PdfReader(io.BytesIO(redraw(encoder))).pages)
-        )
-        bad = next(
-            (i for i, (have, page) in enumerate(zip(shown, want, strict=True), start=1)
-             if have != fingerprint(page)),
-            None,
-        )  # fmt: skip
-        if bad is None:
+    if diff:
+        return diff
+    before_drawing()  # the QR check: it names a swapped code better than the drawing does
+    first: Sequence[float] | None = None
+    for make in drawings:
+        box = drawing_difference(shown, make(), i, j)
+        if box is None:
             return None
-        first = first or bad
-    return first
+        first = first or box
+    assert first is not None
+    return f"differs in its drawing from what {signed} draws, {where(want, j, first)}"
 
 
-def _feed(h: Any, obj: PdfObject | None, seen: _Seen, top: bool = False) -> None:
-    if isinstance(obj, IndirectObject):
-        key = id(obj.pdf), obj.idnum, obj.generation
-        if key in seen:  # fonts are shared between pages and may refer back
-            h.update(b"<ref>")
-            return
-        seen.add(key)
-        obj = obj.get_object()
-    if isinstance(obj, StreamObject):
-        h.update(b"<stream>")
-        _feed_dict(h, obj, seen, skip={"/Length", "/Filter", "/DecodeParms"})
-        h.update(obj.get_data())
-    elif isinstance(obj, DictionaryObject):
-        _feed_dict(h, obj, seen, skip={"/Parent"} if top else set())
-    elif isinstance(obj, ArrayObject):
-        h.update(b"[")
-        for v in obj:
-            _feed(h, v, seen)
-        h.update(b"]")
-    else:
-        h.update(repr(obj).encode("utf-8", "replace") + b";")
+def cached(make: Callable[[], Drawn]) -> Callable[[], Drawn]:
+    """``make`` called once, on first use."""
+    box: list[Drawn] = []
 
+    def get() -> Drawn:
+        if not box:
+            box.append(make())
+        return box[0]
 
-def _feed_dict(h: Any, d: DictionaryObject, seen: _Seen, skip: set[str]) -> None:
-    h.update(b"{")
-    for k in sorted(d.keys()):
-        if k in skip:
-            continue
-        h.update(NameObject(k).encode("utf-8") if isinstance(k, str) else b"?")
-        _feed(h, d.raw_get(k), seen)
-    h.update(b"}")
-
-
-def qr_codes(pdf: bytes, box: tuple[float, float, float, float]) -> list[list[str]]:
-    """The text of every QR code in ``box`` on each page, read off a rendered image: what a
-    phone held over the paper would read. Needs ``pdftoppm`` (poppler-utils).
-
-    ``box`` is (left, top, width, height) in points from the page's top-left corner: only the
-    area where the QR code belongs is rendered (a whole page costs ten times as much); anything
-    drawn elsewhere is caught by the page comparison.
-    """
-    import zxingcpp
-    from PIL import Image
-
-    exe = shutil.which("pdftoppm")
-    if exe is None:
-        raise QrUnreadable("cannot read the QR codes: pdftoppm (poppler-utils) is not installed")
-    crop = [
-        arg
-        for flag, v in zip(("-x", "-y", "-W", "-H"), box, strict=True)
-        for arg in (flag, str(round(v * QR_DPI / 72)))
-    ]
-    with tempfile.TemporaryDirectory(prefix="ws-qr-") as tmp:
-        try:
-            subprocess.run(
-                [
-                    exe,
-                    "-r",
-                    str(QR_DPI),
-                    *crop,
-                    "-gray",
-                    "-png",
-                    "-",
-                    f"{tmp}/p",
-                ],
-                input=pdf,
-                capture_output=True,
-                check=True,
-                timeout=600,
-            )
-        except (subprocess.SubprocessError, OSError) as exc:
-            raise QrUnreadable(f"cannot render the pages to read the QR codes ({exc})") from exc
-        # pdftoppm numbers pages with as many digits as the last page needs.
-        images = sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-        out = []
-        for path in images:
-            with Image.open(io.BytesIO(path.read_bytes())) as img:
-                found = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)
-            out.append([code.text for code in found])
-        return out
+    return get

@@ -39,10 +39,52 @@ BOTTOM = MARGIN + 2  # the footer lives below this line
 LABEL_W = 178
 VALUE_X = MARGIN + LABEL_W + 8
 VALUE_W = PAGE_W - MARGIN - VALUE_X
-ROW_H = 13.0
-SECTION_H = 18.0
 HANDWRITTEN_H = 20.0
 QR_SIZE = 92
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What changed between the station's certificate layouts. The verifier draws a file
+    again with each (newest first) until one matches: a certificate an auditor holds stays
+    genuine when a later station version draws it differently."""
+
+    name: str
+    row_h: float  # a one-line row: bokmål label above its English one
+    section_h: float
+    label: tuple[float, float, float, float]  # bokmål size and baseline, English size and baseline
+    subtitle: str  # key in labels.L
+    standard_row: bool  # the "method per standard" row (NIST SP 800-88 Rev. 2, IEEE 2883)
+    value: tuple[tuple[float, float], tuple[float, float]]  # (size, leading): mono, regular
+    band: tuple[float, float, float, float]  # section band: top pad, bottom, height, baseline
+    row_pad: float  # below a value's last line
+
+
+# From 2026-12-07: an ordinary certificate fits one A4 sheet, citing SP 800-88 Rev. 2.
+LAYOUT_2 = Layout(
+    "2",
+    11.4,
+    14.0,
+    (6.5, 5.2, 5.5, 10.3),
+    "subtitle",
+    True,
+    ((7.0, 8.2), (8.2, 9.4)),
+    (1.0, 12.0, 12.5, 8.6),
+    1.6,
+)
+# Until 2026-12-07 (cited SP 800-88 Rev. 1; an emulated certificate took two sheets).
+LAYOUT_1 = Layout(
+    "1",
+    13.0,
+    18.0,
+    (7.2, 6.2, 6.3, 12.2),
+    "subtitle_rev1",
+    False,
+    ((7.4, 8.6), (8.6, 10.0)),
+    (4.0, 13.0, 15.0, 9.0),
+    3.5,
+)
+LAYOUTS: tuple[Layout, ...] = (LAYOUT_2, LAYOUT_1)
 # The number is drawn in a standard font: it is ASCII by construction, and its bytes stay
 # readable in the page content, which is what the verifier compares with the signed number.
 NUMBER_FONT = "Helvetica-Bold"
@@ -56,12 +98,15 @@ class Row:
     value: str
     mono: bool = False
 
-    def style(self) -> tuple[str, float, float]:
+    def style(self, lay: Layout | None = None) -> tuple[str, float, float]:
         # An empty value shows a dash, which the ASCII-only mono font cannot draw.
-        return (MONO, 7.4, 8.6) if self.mono and self.value.strip() else (REGULAR, 8.6, 10.0)
+        mono, regular = (lay or LAYOUTS[0]).value
+        if self.mono and self.value.strip():
+            return (MONO, *mono)
+        return (REGULAR, *regular)
 
-    def lines(self) -> list[str]:
-        font, size, _ = self.style()
+    def lines(self, lay: Layout | None = None) -> list[str]:
+        font, size, _ = self.style(lay)
         return wrap_all(self.value if self.value.strip() else "–", font, size, VALUE_W)
 
 
@@ -81,14 +126,16 @@ class _Block:
     lines: list[str]
     continued: bool = False
 
-    def height(self) -> float:
-        return max(ROW_H, self.row.style()[2] * len(self.lines) + 3.5)
+    def height(self, lay: Layout) -> float:
+        return max(lay.row_h, self.row.style(lay)[2] * len(self.lines) + lay.row_pad)
 
 
 _Placed = _Block | _Section
 
 
-def _paginate(items: Sequence[_Item], first: float, later: float) -> list[list[_Placed]]:
+def _paginate(
+    items: Sequence[_Item], first: float, later: float, lay: Layout
+) -> list[list[_Placed]]:
     """Spread the rows over as many pages as they need; nothing is shortened.
 
     ``first`` and ``later`` are the heights available below the header. A section band never
@@ -100,17 +147,17 @@ def _paginate(items: Sequence[_Item], first: float, later: float) -> list[list[_
     for n, item in enumerate(items):
         if isinstance(item, _Section):
             nxt = items[n + 1] if n + 1 < len(items) else None
-            need = SECTION_H + (ROW_H if isinstance(nxt, Row) else 0)
+            need = lay.section_h + (lay.row_h if isinstance(nxt, Row) else 0)
             if need > room and pages[-1]:
                 pages.append([])
                 room = later
             pages[-1].append(item)
-            room -= SECTION_H
+            room -= lay.section_h
             continue
-        lead = item.style()[2]
-        lines, continued = item.lines(), False
+        lead = item.style(lay)[2]
+        lines, continued = item.lines(lay), False
         while lines:
-            fits = max(0, int((room - 3.5) // lead)) if room >= ROW_H else 0
+            fits = max(0, int((room - lay.row_pad) // lead)) if room >= lay.row_h else 0
             if fits == 0 and pages[-1]:
                 pages.append([])
                 room = later
@@ -118,7 +165,7 @@ def _paginate(items: Sequence[_Item], first: float, later: float) -> list[list[_
             take = max(1, fits)
             block = _Block(item, lines[:take], continued)
             pages[-1].append(block)
-            room -= block.height()
+            room -= block.height(lay)
             lines, continued = lines[take:], True
     if room < HANDWRITTEN_H:
         pages.append([])
@@ -126,35 +173,38 @@ def _paginate(items: Sequence[_Item], first: float, later: float) -> list[list[_
 
 
 class _Page:
-    def __init__(self, canvas: Canvas) -> None:
+    def __init__(self, canvas: Canvas, lay: Layout) -> None:
         self.c = canvas
+        self.lay = lay
         self.y = PAGE_H - MARGIN
 
     def section(self, key: str) -> None:
         nb, en = L[key]
         c = self.c
-        self.y -= 4
+        pad, low, high, base = self.lay.band
+        self.y -= pad
         c.setFillColor(BAND)
-        c.rect(MARGIN, self.y - 13, PAGE_W - 2 * MARGIN, 15, stroke=0, fill=1)
+        c.rect(MARGIN, self.y - low, PAGE_W - 2 * MARGIN, high, stroke=0, fill=1)
         c.setFillColor(INK)
         c.setFont(BOLD, 9.5)
-        c.drawString(MARGIN + 4, self.y - 9, nb)
+        c.drawString(MARGIN + 4, self.y - base, nb)
         c.setFont(ITALIC, 9)
         c.setFillColor(MUTED)
-        c.drawString(MARGIN + 4 + c.stringWidth(nb, BOLD, 9.5) + 6, self.y - 9, f"/ {en}")
-        self.y -= SECTION_H - 4
+        c.drawString(MARGIN + 4 + c.stringWidth(nb, BOLD, 9.5) + 6, self.y - base, f"/ {en}")
+        self.y -= self.lay.section_h - pad
 
     def label(self, key: str, continued: bool = False) -> None:
         nb, en = L[key]
         if continued:
             nb, en = f"{nb} ({L['continued'][0]})", f"{en} ({L['continued'][1]})"
         c = self.c
+        nb_size, nb_y, en_size, en_y = self.lay.label
         c.setFillColor(INK)
-        c.setFont(BOLD, 7.2)
-        c.drawString(MARGIN + 4, self.y - 6.2, fit(nb, BOLD, 7.2, LABEL_W))
+        c.setFont(BOLD, nb_size)
+        c.drawString(MARGIN + 4, self.y - nb_y, fit(nb, BOLD, nb_size, LABEL_W))
         c.setFillColor(MUTED)
-        c.setFont(ITALIC, 6.3)
-        c.drawString(MARGIN + 4, self.y - 12.2, fit(en, ITALIC, 6.3, LABEL_W))
+        c.setFont(ITALIC, en_size)
+        c.drawString(MARGIN + 4, self.y - en_y, fit(en, ITALIC, en_size, LABEL_W))
 
     def rule(self, height: float) -> None:
         self.c.setStrokeColor(RULE)
@@ -164,13 +214,13 @@ class _Page:
 
     def row(self, block: _Block) -> None:
         self.label(block.row.key, block.continued)
-        font, size, lead = block.row.style()
+        font, size, lead = block.row.style(self.lay)
         c = self.c
         c.setFillColor(INK)
         c.setFont(font, size)
         for i, line in enumerate(block.lines):
             c.drawString(VALUE_X, self.y - 8.8 - i * lead, line)
-        self.rule(block.height())
+        self.rule(block.height(self.lay))
 
     def handwritten(self) -> None:
         """A line for a wet signature: printed copies are often countersigned at hand-over."""
@@ -193,7 +243,8 @@ def _header(page: _Page, cert: SignedCertificate, qr: Encoder) -> None:
     c.setFillColor(MUTED)
     c.drawString(MARGIN, top - 35, L["title"][1])
     c.setFont(REGULAR, 7.2)
-    c.drawString(MARGIN, top - 47, f"{L['subtitle'][0]} · {L['subtitle'][1]}")
+    sub = L[page.lay.subtitle]
+    c.drawString(MARGIN, top - 47, f"{sub[0]} · {sub[1]}")
     c.setFont(REGULAR, 6.8)
     c.drawString(MARGIN, top - 60, f"{L['number'][0]} / {L['number'][1]}")
     c.setFillColor(INK)
@@ -261,7 +312,23 @@ def _joined(*parts: str) -> str:
     return ", ".join(x for x in parts if x)
 
 
-def certificate_rows(cert: SignedCertificate) -> list[_Item]:
+def _standard(p: CertificatePayload) -> str:
+    """The method in the terms of NIST SP 800-88 Rev. 2 and IEEE 2883-2022, from the signed
+    method fields: a factory reset that destroys the storage keys of an encrypted phone is purge
+    by cryptographic erase. Nothing is claimed that the signed method does not say."""
+    s = p.sanitization
+    method = s.method_type.strip().lower()
+    crypto = "cryptographic erase" in f"{s.method_used} {s.method_details}".lower()
+    if method == "purge" and crypto:
+        return "{} / {}".format(*L["std_purge_ce"])
+    if method in ("clear", "purge"):
+        return "{} / {}".format(*L[f"std_{method}"])
+    if method in ("destroy", "destruct"):
+        return "{} / {}".format(*L["std_destroy"])
+    return ""
+
+
+def certificate_rows(cert: SignedCertificate, lay: Layout | None = None) -> list[_Item]:
     """Every row the page shows, in order, each with its whole value."""
     p = cert.payload
     who, m, s, mob, d, v = (
@@ -297,6 +364,7 @@ def certificate_rows(cert: SignedCertificate) -> list[_Item]:
         Row("evidence_digest", mob.evidence_digest, mono=True),
         Row("customer", f"{cust.name} ({cust.org_number})" if cust else ""),
         _Section("s_sanitization"),
+        *([Row("standard", _standard(p))] if (lay or LAYOUTS[0]).standard_row else []),
         Row("method_type", s.method_type),
         Row("method_used", s.method_used),
         Row("method_details", s.method_details),
@@ -324,9 +392,9 @@ def _header_height(cert: SignedCertificate) -> float:
     return QR_SIZE + 4 + (24 if cert.payload.emulated else 0)
 
 
-def _pages(cert: SignedCertificate) -> list[list[_Placed]]:
+def _pages(cert: SignedCertificate, lay: Layout) -> list[list[_Placed]]:
     room = PAGE_H - MARGIN - _header_height(cert) - BOTTOM
-    return _paginate(certificate_rows(cert), room, room)
+    return _paginate(certificate_rows(cert, lay), room, room, lay)
 
 
 def _footer(page: _Page, number: str, index: int, total: int) -> None:
@@ -340,20 +408,23 @@ def _footer(page: _Page, number: str, index: int, total: int) -> None:
     c.drawRightString(PAGE_W - MARGIN, MARGIN - 20, f"{en} {index} {of_en} {total}")
 
 
-def page_count(cert: SignedCertificate) -> int:
+def page_count(cert: SignedCertificate, layout: Layout = LAYOUTS[0]) -> int:
     """How many pages ``cert`` takes; the verifier checks a file holds all of them."""
-    return len(_pages(cert))
+    return len(_pages(cert, layout))
 
 
 def render_certificates(
-    certs: Sequence[SignedCertificate], title: str | None = None, qr: Encoder = ENCODERS[0]
+    certs: Sequence[SignedCertificate],
+    title: str | None = None,
+    qr: Encoder = ENCODERS[0],
+    layout: Layout = LAYOUTS[0],
 ) -> bytes:
     """Each certificate on as many A4 pages as it needs (each page with its number and QR code),
     each signed envelope embedded; one or many certificates per file.
 
     The output depends on nothing but ``certs`` (reportlab's invariant mode): the verifier draws
-    the same file again from the signed payloads and compares it page by page; ``qr`` lets it
-    draw the QR codes as an earlier station version did.
+    the same file again from the signed payloads and compares it page by page; ``qr`` and
+    ``layout`` let it draw the QR codes and pages as an earlier station version did.
     """
     if not certs:
         raise ValueError("no certificates to render")
@@ -368,9 +439,9 @@ def render_certificates(
     canvas.setSubject("Sletteattest / Certificate of Erasure")
     canvas.setCreator("Wipe Station")
     for cert in certs:
-        pages = _pages(cert)
+        pages = _pages(cert, layout)
         for i, placed in enumerate(pages, start=1):
-            page = _Page(canvas)
+            page = _Page(canvas, layout)
             _header(page, cert, qr)
             for item in placed:
                 if isinstance(item, _Section):

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pypdf import PageObject, PdfReader
 
+from certificates import pagecheck
 from certificates.labels import L, both
 from certificates.payload import NUMBER_RE, CertificatePayload, PayloadError
+
+if TYPE_CHECKING:
+    from certificates.render import Layout
+from certificates.pdfstrict import Structure, StructureError, Unreadable, read_structure
+from certificates.qr import ENCODERS
 from certificates.signing import (
     InvalidPublicKey,
     SignatureInvalid,
@@ -23,18 +25,6 @@ from certificates.signing import (
     load_public_key,
     parse_envelope,
 )
-
-
-@contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """pypdf logs its repairs of broken files; the verdict already says the file is broken."""
-    log = logging.getLogger("pypdf")
-    level = log.level
-    log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
 
 
 class VerificationError(Exception):
@@ -51,6 +41,15 @@ class DamagedPdf(VerificationError):
 
 class NoEmbeddedCertificate(VerificationError):
     pass
+
+
+class ForgedStructure(VerificationError):
+    """The file has a shape the station never writes (see certificates/pdfstrict.py)."""
+
+
+class NotVerifiable(NoEmbeddedCertificate):
+    """The copy carries no signed data at all (a print, a scan, a merge that dropped the
+    attachments): neither valid nor forged; its QR codes may still be checked."""
 
 
 class MalformedCertificate(VerificationError):
@@ -109,18 +108,21 @@ def verify_pdf(
         key = load_public_key(public_key_pem)
     except InvalidPublicKey as exc:
         raise BadPublicKey(str(exc)) from exc
-    if not pdf.startswith(b"%PDF-"):
-        raise NotAPdf("the file is not a PDF")
+    structure = read_strictly(pdf)
+    from certificates.pagecheck import Drawn
+
     try:
-        with _quiet_pypdf():
-            reader = PdfReader(io.BytesIO(pdf), strict=False)
-            attachments = reader.attachments
-            pages = list(reader.pages)
-            texts = [page.extract_text() or "" for page in pages]
-    except Exception as exc:  # a parser fed hostile bytes fails in many ways; all mean "damaged"
+        shown_doc = Drawn(pdf)
+        texts = [shown_doc.text(i) for i in range(len(shown_doc))]
+    except Exception as exc:  # PDFium refusing a file the strict reader passed
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
-    if not pages:
+    attachments = {k: [v] for k, v in structure.attachments.items()}
+    foreign_attachment(attachments, NUMBER_RE)
+    if not texts or len(texts) != structure.page_count:
         raise DamagedPdf("the PDF has no pages")
+    envelopes = [n for n in attachments if NUMBER_RE.fullmatch(n.removesuffix(".json"))]
+    if not envelopes:
+        raise NotVerifiable(not_verifiable_message(texts, "certificate"))
     shown = [_visible_number(i, text) for i, text in enumerate(texts, start=1)]
     unclaimed = sorted(
         name.removesuffix(".json")
@@ -134,19 +136,88 @@ def verify_pdf(
             verified[number] = _verify_page(
                 index, number, attachments.get(attachment_name(number)), unclaimed, key
             )
-    _check_page_runs(shown, verified, unclaimed)
     certs = list(verified.values())
+    from certificates.render import LAYOUTS
+
+    runs: list[VerificationError] = []
+    drawn: list[VerificationError] = []
+    # The layout whose subtitle the first page shows first (its differences are the ones to
+    # name), then the others: a file an earlier station version drew matches its own.
+    subtitle = " ".join(texts[0].split())
+    layouts = sorted(LAYOUTS, key=lambda lay: " ".join(L[lay.subtitle][1].split()) not in subtitle)
     try:
-        _compare_pages(pdf, pages, texts, certs, shown, check_qr)
+        for layout in layouts:
+            try:
+                _check_page_runs(shown, verified, unclaimed, layout)
+            except PagesMissingOrAdded as exc:
+                runs.append(exc)
+                continue
+            try:
+                _compare_pages(shown_doc, certs, shown, check_qr, layout)
+                return certs
+            except (PageMismatch, QrMismatch) as exc:
+                drawn.append(exc)
     except VerificationError:
         raise
-    except Exception as exc:  # pypdf on a hostile page object
+    except Exception as exc:  # a renderer on a hostile page
         raise DamagedPdf(f"the PDF is damaged and cannot be read ({type(exc).__name__})") from exc
-    return certs
+    finally:
+        shown_doc.close()
+    raise (drawn or runs)[0]
+
+
+def read_strictly(pdf: bytes) -> Structure:
+    """The strict structure check every verification starts with: FORGED for a shape the
+    station never writes, damaged for bytes that do not parse."""
+    if not pdf.startswith(b"%PDF-"):
+        raise NotAPdf("the file is not a PDF")
+    try:
+        return read_structure(pdf)
+    except StructureError as exc:
+        raise ForgedStructure(str(exc)) from exc
+    except Unreadable as exc:
+        raise DamagedPdf(f"the PDF is damaged and cannot be read: {exc}") from exc
+
+
+def foreign_attachment(attachments: dict[str, list[bytes]], shape: re.Pattern[str]) -> None:
+    """FORGED when a file is embedded that the station never embeds (its envelopes only)."""
+    for name in attachments:
+        if not shape.fullmatch(name.removesuffix(".json")) or not name.endswith(".json"):
+            raise ForgedStructure(
+                f"the file embeds {terminal_safe(name)!r}, which the station never embeds"
+            )
+
+
+def page_ranges(pages: list[int]) -> str:
+    """[1, 2, 3, 5] -> "1-3, 5"."""
+    runs: list[list[int]] = []
+    for p in pages:
+        if runs and runs[-1][-1] == p - 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def not_verifiable_message(texts: list[str], what: str) -> str:
+    """Why a file without any signed data cannot be checked, and how to check it instead."""
+    shown = sorted({m.group(0) for t in texts for m in NUMBER_RE.finditer(t)})
+    which = f" (it shows {', '.join(shown[:5])}{' …' if len(shown) > 5 else ''})" if shown else ""
+    pages = page_ranges(list(range(1, len(texts) + 1)))
+    return (
+        f"{'page' if len(texts) == 1 else 'pages'} {pages} "
+        f"{'carries' if len(texts) == 1 else 'carry'} no signed {what} data"
+        f"{which}: this is a print, a scan or a merge that dropped the attachments. Check its "
+        "QR codes (`certificate verify` reads them off a scan or this PDF's pages) and compare "
+        "the printed fields with the station's record (`--bundle`, or the auditor's export)"
+    )
 
 
 def _check_page_runs(
-    shown: list[str], verified: dict[str, VerifiedCertificate], unclaimed: list[str]
+    shown: list[str],
+    verified: dict[str, VerifiedCertificate],
+    unclaimed: list[str],
+    layout: Layout,
 ) -> None:
     """Each certificate's pages stand together and all of them are there."""
     from certificates.render import page_count
@@ -165,7 +236,7 @@ def _check_page_runs(
                 "was added"
             )
         seen[number] = first
-        want = page_count(verified[number].signed)
+        want = page_count(verified[number].signed, layout)
         if count != want:
             change = "removed" if count < want else "added"
             raise PagesMissingOrAdded(
@@ -180,54 +251,46 @@ def _check_page_runs(
 
 
 def _compare_pages(
-    pdf: bytes,
-    pages: list[PageObject],
-    texts: list[str],
+    shown_doc: pagecheck.Drawn,
     certs: list[VerifiedCertificate],
     shown: list[str],
     check_qr: bool,
+    layout: Layout,
 ) -> None:
-    from certificates import pagecheck
     from certificates.render import MARGIN, PAGE_W, QR_SIZE, render_certificates
 
     signed = [c.signed for c in certs]
-    with _quiet_pypdf():
-        expected = list(PdfReader(io.BytesIO(render_certificates(signed))).pages)
-    if len(expected) != len(pages):  # _check_page_runs makes this unreachable; belt and braces
+    drawings = [
+        pagecheck.cached(
+            lambda enc=enc: pagecheck.Drawn(render_certificates(signed, qr=enc, layout=layout))
+        )
+        for enc in ENCODERS
+    ]
+    expected = drawings[0]()
+    if len(expected) != len(shown_doc):  # _check_page_runs makes this unreachable
         raise PagesMissingOrAdded(
-            f"the signed certificates take {len(expected)} pages, the file has {len(pages)}"
+            f"the signed certificates take {len(expected)} pages, the file has {len(shown_doc)}"
         )
     by_number = {c.payload.number: c.signed for c in certs}
-    for index, (text, want) in enumerate(zip(texts, expected, strict=True), start=1):
+    # Where render.py draws each page's QR code, with a margin around it.
+    box = (PAGE_W - MARGIN - QR_SIZE - 24, MARGIN - 24, QR_SIZE + 48, QR_SIZE + 48)
+    for index in range(1, len(shown_doc) + 1):
         number = shown[index - 1]
-        want_lines = pagecheck.lines(want)
         labels = {**_LABEL_LINES, number: "certificate number"}
-        diff = pagecheck.first_difference(
-            want_lines,
-            pagecheck.lines(text),  # extracted once: extracting text is most of the check
-            pagecheck.field_names(want_lines, labels),
+        diff = pagecheck.first_page_difference(
+            shown_doc,
+            index - 1,
+            drawings,
+            index - 1,
+            list(labels),
+            lambda want, labels=labels: pagecheck.field_names(want, labels),
             "the signed certificate",
+            (lambda i=index, n=number: _check_qr(i, by_number[n], shown_doc.qr_codes(i - 1, box)))
+            if check_qr
+            else (lambda: None),
         )
         if diff:
             raise PageMismatch(f"page {index} ({number}) {diff}")
-    if check_qr:
-        try:
-            # Where render.py draws each page's QR code, with a margin around it.
-            box = (PAGE_W - MARGIN - QR_SIZE - 24, MARGIN - 24, QR_SIZE + 48, QR_SIZE + 48)
-            codes = pagecheck.qr_codes(pdf, box)
-        except pagecheck.QrUnreadable as exc:
-            raise VerificationError(str(exc)) from exc
-        for index, found in enumerate(codes, start=1):
-            _check_qr(index, by_number[shown[index - 1]], found)
-    mismatch = pagecheck.drawing_mismatch(
-        pages,
-        expected,
-        lambda encoder: render_certificates(signed, qr=encoder),
-        lambda index: shown[index - 1],
-        "its signed certificate",
-    )
-    if mismatch:
-        raise PageMismatch(mismatch)
 
 
 def _label_lines() -> dict[str, str]:
@@ -286,7 +349,8 @@ def _verify_page(
                 f"{unclaimed[0]}"
             )
         raise NoEmbeddedCertificate(
-            f"page {index} shows {number}, but no signed certificate is embedded for it"
+            f"page {index} shows {number}, but no signed certificate is embedded for it, "
+            "while other pages of the file carry signed data: a page was put in"
         )
     try:
         signed = parse_envelope(files[0])
@@ -295,8 +359,9 @@ def _verify_page(
     try:
         signed.verify(key)
     except SignatureInvalid as exc:
+        what = "the QR code's signature" if "QR" in str(exc) else "the signature"
         raise BadSignature(
-            f"{number}: the signature does not match the signed content under this key "
+            f"{number}: {what} does not match the signed content under this key "
             "(altered certificate, or another station's key)"
         ) from exc
     if signed.payload.number != number:

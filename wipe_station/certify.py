@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session, col, select
 
 from certificates.payload import (
@@ -57,10 +58,15 @@ METHOD_DETAILS = {
 }
 
 
-def signed_from_record(cert: Certificate) -> SignedCertificate:
-    return SignedCertificate(
+def signed_from_record(
+    cert: Certificate, key: Ed25519PrivateKey | None = None
+) -> SignedCertificate:
+    """The stored certificate; with the station's ``key``, also its QR signature (version 2,
+    deterministic), so the printed QR code can be checked from paper."""
+    signed = SignedCertificate(
         CertificatePayload.from_json(cert.payload_json), base64.b64decode(cert.signature)
     )
+    return signed.with_qr_signature(key) if key is not None else signed
 
 
 def issue_certificate(ctx: StationContext, job_id: int, actor: audit.Actor) -> Certificate:

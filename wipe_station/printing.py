@@ -99,7 +99,7 @@ def reprint(ctx: StationContext, actor: audit.Actor, number: str) -> Path:
         cert = session.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise StationError(f"no certificate {number}")
-        pdf = render_certificate(signed_from_record(cert))
+        pdf = render_certificate(signed_from_record(cert, ctx.identity.private_key))
         path = print_dir(ctx.home) / f"{_UNSAFE.sub('_', cert.number)}.pdf"
         audit.append(
             session,
@@ -267,7 +267,10 @@ def _signed(ctx: StationContext, numbers: Sequence[str]) -> list[tuple[Certifica
         missing = [n for n in numbers if n not in by_number]
         if missing:
             raise StationError(f"no certificate {missing[0]}")
-        return [(by_number[n], signed_from_record(by_number[n])) for n in numbers]
+        return [
+            (by_number[n], signed_from_record(by_number[n], ctx.identity.private_key))
+            for n in numbers
+        ]
 
 
 def write_certificates(

@@ -61,8 +61,11 @@ def test_a_batch_refuses_the_same_certificate_twice() -> None:
 def test_qr_text_carries_number_digest_and_signature_compactly() -> None:
     cert = sign(sample_payload(), KEY)
     kind, version, number, digest, sig = cert.qr_text().split(":")
-    assert (kind, version, number, digest) == ("WSCERT", "1", cert.payload.number, cert.digest)
-    assert base64.urlsafe_b64decode(sig + "==") == cert.signature
+    assert (kind, version, number, digest) == ("WSCERT", "2", cert.payload.number, cert.digest)
+    raw = base64.urlsafe_b64decode(sig + "==")
+    assert raw == cert.qr_signature and raw != cert.signature
+    # The QR signature covers the QR text up to its last colon, checkable from paper alone.
+    KEY.public_key().verify(raw, cert.qr_text().rsplit(":", 1)[0].encode("ascii"))
     assert len(cert.qr_text()) < 200
 
 

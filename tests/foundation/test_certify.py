@@ -148,4 +148,4 @@ def test_export_batch_and_offline_verify_on_the_command_line(
     code, _, err = _cli(
         capsys, monkeypatch, "certificate", "verify", str(broken), "--public-key", str(pem)
     )
-    assert code == 1 and err.startswith("error: INVALID: broken.pdf:")
+    assert code == 1 and err.startswith("error: FORGED: broken.pdf:")

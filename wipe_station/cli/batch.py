@@ -168,7 +168,9 @@ def release(rt: Runtime, phone: str, reason: str) -> None:
     click.echo(f"released {visible(serial)}: it may be erased and batched again")
 
 
-@batch.command("verify", short_help="Check a manifest PDF offline (exit 0 valid, 1 not).")
+@batch.command(
+    "verify", short_help="Check a manifest offline (exit 0 valid, 1 forged, 3 not verifiable)."
+)
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--public-key",
@@ -182,12 +184,28 @@ def verify(pdf: Path, public_key: Path) -> None:
     no sign-in).
 
     \b
-    Exit status: 0 valid, signed by the key given,
-                 1 forged, damaged or signed by another key,
-                 2 usage or an unreadable file."""
+    Exit status: 0 VALID, signed by the key given,
+                 1 FORGED, damaged or signed by another key,
+                 2 usage or an unreadable file,
+                 3 NOT VERIFIABLE: a copy without signed data (print, scan, merge)."""
+    from certificates.manifest import SignedManifest
     from certificates.manifest_verify import verify_manifest_pdf
+    from certificates.papercheck import is_image
+    from wipe_station.cli.certificate import check_paper
+    from wipe_station.cli.runtime import NotVerifiableCopy
 
-    signed = verify_file(pdf, public_key, verify_manifest_pdf)
+    def check(data: bytes, pem: bytes) -> SignedManifest:
+        if is_image(data):
+            check_paper(pdf, data, pem, "a scan or photo carries no signed data")
+        return verify_manifest_pdf(data, pem)
+
+    try:
+        signed = verify_file(pdf, public_key, check)
+    except NotVerifiableCopy as exc:
+        data = pdf.read_bytes()
+        if not is_image(data):  # a print or scan as PDF: its QR code can still be checked
+            check_paper(pdf, data, public_key.read_bytes(), str(exc))
+        raise
     m = signed.manifest
     click.echo(
         f"VALID: manifest {m.batch_id}, {len(m.phones)} phones, signed by station "

@@ -117,7 +117,7 @@ def export(rt: Runtime, number: str, output: Path | None, print_to: str | None) 
         if cert is None:
             raise StationError(f"no certificate {number}")
         output = output_or_print_folder(rt, output, print_to, number)
-        write_file(output, render_certificate(signed_from_record(cert)))
+        write_file(output, render_certificate(signed_from_record(cert, ctx.identity.private_key)))
         audit.append(
             session,
             ctx.identity,
@@ -162,7 +162,8 @@ def batch(
         write_file(
             output,
             render_certificates(
-                [signed_from_record(c) for c in rows], title=f"Certificates ({len(rows)})"
+                [signed_from_record(c, ctx.identity.private_key) for c in rows],
+                title=f"Certificates ({len(rows)})",
             ),
         )
         audit.append(
@@ -234,7 +235,9 @@ def release(rt: Runtime, serial: str) -> None:
     click.echo(f"released and certified: {cert.number}")
 
 
-@certificate.command("verify", short_help="Check a certificate PDF offline (exit 0 valid, 1 not).")
+@certificate.command(
+    "verify", short_help="Check a certificate offline (exit 0 valid, 1 forged, 3 not verifiable)."
+)
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--public-key",
@@ -253,16 +256,27 @@ def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
     sign-in); every page of a print file is checked.
 
     \b
-    Exit status: 0 valid, signed by the key given,
-                 1 forged, damaged, signed by another key, or superseded (with --bundle),
-                 2 usage or an unreadable file."""
+    Exit status: 0 VALID, signed by the key given,
+                 1 FORGED, damaged, signed by another key, or SUPERSEDED (with --bundle),
+                 2 usage or an unreadable file,
+                 3 NOT VERIFIABLE: a copy without signed data (print, scan, merge)."""
+    from certificates.papercheck import is_image
     from certificates.verify import VerifiedCertificate, describe, verify_pdf
+    from wipe_station.cli.runtime import NotVerifiableCopy
 
     def check(data: bytes, pem: bytes) -> tuple[list[VerifiedCertificate], dict[str, str]]:
+        if is_image(data):
+            check_paper(pdf, data, pem, "a scan or photo carries no signed data")
         results = verify_pdf(data, pem)
         return results, (_successors(bundle, pem) if bundle is not None else {})
 
-    results, successors = verify_file(pdf, public_key, check)
+    try:
+        results, successors = verify_file(pdf, public_key, check)
+    except NotVerifiableCopy as exc:
+        data = pdf.read_bytes()
+        if not is_image(data):  # a print or scan as PDF: its QR codes can still be checked
+            check_paper(pdf, data, public_key.read_bytes(), str(exc))
+        raise
     superseded = []
     for result in results:
         number = result.payload.number
@@ -277,6 +291,39 @@ def verify(pdf: Path, public_key: Path, bundle: Path | None) -> None:
     if superseded:
         # Genuine, but no longer what the station's records say: the auditor must use the newer.
         raise IntegrityFailure(f"SUPERSEDED: {'; '.join(superseded)}")
+
+
+def check_paper(path: Path, data: bytes, pem: bytes, why: str) -> None:
+    """Check the QR codes of a copy without signed data; print what each proves. A QR code
+    whose signature fails makes the copy FORGED; otherwise it stays NOT VERIFIABLE."""
+    from certificates.papercheck import WHAT_IT_PROVES, check_copy
+    from certificates.signing import InvalidPublicKey, load_public_key
+    from certificates.verify import BadPublicKey, NotVerifiable
+
+    try:
+        key = load_public_key(pem)
+    except InvalidPublicKey as exc:
+        raise BadPublicKey(str(exc)) from exc
+    try:
+        findings = check_copy(data, key)
+    except Exception as exc:  # a decoder fed hostile bytes fails in many ways
+        raise StationError(f"cannot read {visible(path.name)} as an image or PDF") from exc
+    for f in findings:
+        click.echo(visible(f.line()))
+    forged = [f for f in findings if f.status == "forged"]
+    if forged:
+        raise IntegrityFailure(f"FORGED: {visible(path.name)}: {visible(forged[0].line())}")
+    if any(f.status == "signed" for f in findings):
+        click.echo(WHAT_IT_PROVES)
+    if not findings:
+        click.echo("no QR code could be read")
+    if why.startswith("NOT VERIFIABLE"):
+        return
+    raise NotVerifiable(
+        f"{why}: the signed QR codes it shows are listed above"
+        if findings
+        else f"{why}, and no QR code could be read off it"
+    ) from None
 
 
 def _successors(bundle: Path, pem: bytes) -> dict[str, str]:

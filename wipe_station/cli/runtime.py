@@ -94,10 +94,17 @@ pass_runtime = click.make_pass_decorator(Runtime)
 T = TypeVar("T")
 
 
+class NotVerifiableCopy(IntegrityFailure):
+    """A copy without signed data (docs/verification.md: NOT VERIFIABLE, exit 3)."""
+
+    exit_code = 3
+
+
 def verify_file(pdf: Path, public_key: Path, check: Callable[[bytes, bytes], T]) -> T:
     """``check(pdf bytes, key PEM)`` of a signed PDF someone hands in: an unreadable file is a
-    usage error (exit 2), a refused one ``INVALID: <file>: <why>`` (exit 1)."""
-    from certificates.verify import VerificationError
+    usage error (exit 2), a refused one ``FORGED: <file>: <why>`` (exit 1), a copy without
+    signed data ``NOT VERIFIABLE: <file>: <why>`` (exit 3)."""
+    from certificates.verify import NotVerifiable, VerificationError
 
     try:
         data, pem = pdf.read_bytes(), public_key.read_bytes()
@@ -105,8 +112,12 @@ def verify_file(pdf: Path, public_key: Path, check: Callable[[bytes, bytes], T])
         raise StationError(f"cannot read {exc.filename}: {exc.strerror}") from exc
     try:
         return check(data, pem)
+    except NotVerifiable as exc:
+        raise NotVerifiableCopy(
+            f"NOT VERIFIABLE: {visible(pdf.name)}: {visible(str(exc))}"
+        ) from exc
     except VerificationError as exc:
-        raise IntegrityFailure(f"INVALID: {visible(pdf.name)}: {visible(str(exc))}") from exc
+        raise IntegrityFailure(f"FORGED: {visible(pdf.name)}: {visible(str(exc))}") from exc
 
 
 def fail(message: str) -> StationError:
