@@ -168,6 +168,24 @@ def write_file(path: Path, data: bytes | str) -> None:
         raise StationError(f"cannot write {visible(path)}: {exc.strerror}") from exc
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """``write_file``'s refusals, but the file appears whole or not at all: written to a
+    temporary name beside it and renamed (a reader never sees half of it)."""
+    claim_output(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.unlink(missing_ok=True)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StationError(f"cannot write {visible(path)}: {exc.strerror}") from exc
+
+
 def output_file(required: bool = True, help: str | None = None) -> Callable[[F], F]:
     """``-o/--output FILE`` and ``--force`` (replace FILE if it exists), for ``write_file``."""
 

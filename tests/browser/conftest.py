@@ -1,0 +1,106 @@
+"""A real browser on the verifier page: Playwright driving Debian's chromium, headless, with
+every request the page might make routed to fail and recorded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
+
+from tests.browser.corpus import Corpus, build
+
+CHROMIUM = os.environ.get("WIPE_STATION_CHROMIUM", "/usr/bin/chromium")
+# Screenshots of the verdict views, kept for people to look at (the test artefacts folder).
+ARTEFACTS = (
+    Path(os.environ.get("WIPE_STATION_ARTEFACTS", "/tmp/wipe-station-artefacts")) / "browser"
+)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+    with pytest.MonkeyPatch.context() as mp:
+        yield build(tmp_path_factory.mktemp("corpus"), mp)
+
+
+@dataclass
+class Verifier:
+    page: Page
+    requests: list[str] = field(default_factory=list)
+
+    def load(self, *files: Path) -> None:
+        before = self.page.locator(".card").count()
+        self.page.set_input_files("#pick", [str(f) for f in files])
+        self.page.wait_for_function(
+            "n => document.querySelectorAll('.card[data-verdict]').length >= n",
+            arg=before + len(files),
+            timeout=60_000,
+        )
+
+    def card(self, name: str):  # type: ignore[no-untyped-def]
+        return self.page.locator(f'.card[data-file="{name}"]')
+
+    def verdict(self, name: str) -> str:
+        return self.card(name).get_attribute("data-verdict") or ""
+
+    def reason(self, name: str) -> str:
+        return self.card(name).locator(".verdict .reason").first.inner_text()
+
+    def shot(self, name: str) -> Path:
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTEFACTS / name
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def open_verifier(browser: Browser, html: Path) -> Iterator[Verifier]:
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    v = Verifier(page)
+    errors: list[str] = []
+
+    def refuse(route: Route) -> None:
+        v.requests.append(route.request.url)
+        route.abort()
+
+    # Everything but the page itself is refused and recorded; `request` sees what routing
+    # does not (a data: or blob: URL would still be a request and is recorded too).
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url == html.as_uri() else refuse(route),
+    )
+    page.on("request", lambda r: r.url != html.as_uri() and v.requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(html.as_uri())
+    page.wait_for_function("document.body.dataset.ready", timeout=20_000)
+    assert page.evaluate("document.body.dataset.ready") == "1", errors
+    try:
+        yield v
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def verifier(browser: Browser, corpus: Corpus) -> Iterator[Verifier]:
+    yield from open_verifier(browser, corpus.folder.parent / "verifier.html")
+
+
+_ = Request  # typing only
