@@ -43,6 +43,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
 class Verifier:
     page: Page
     requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # script errors on the page
 
     def load(self, *files: Path) -> None:
         before = self.page.locator(".card").count()
@@ -73,7 +74,7 @@ def open_verifier(browser: Browser, html: Path) -> Iterator[Verifier]:
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
     v = Verifier(page)
-    errors: list[str] = []
+    errors = v.errors
 
     def refuse(route: Route) -> None:
         v.requests.append(route.request.url)
@@ -96,6 +97,7 @@ def open_verifier(browser: Browser, html: Path) -> Iterator[Verifier]:
     finally:
         context.close()
     assert not errors, errors
+    assert not v.requests, f"the page made requests: {v.requests}"
 
 
 @pytest.fixture
