@@ -53,7 +53,7 @@ function manifestRows(doc) {
   const p = doc.payload, party = (x) => (x ? joined(x.org_number ? `${x.organization} (org.nr. ${x.org_number})` : x.organization, x.location) : "");
   const rows = [["depot", party(p.depot)], ["recycler", party(p.recycler)], ["created", p.created_at], ["handed_over", p.handed_over_at],
     ["phone_count", String((p.phones || []).length)], ["for_depot", p.handed_over_by], ["for_recycler", p.received_by], ["s_phones"]];
-  (p.phones || []).forEach((ph, i) => rows.push([`${i + 1}`, `${ph.certificate_number} · ${ph.platform} · ${ph.manufacturer} ${ph.model} · ${ph.serial_number} · ${(ph.imeis || []).join(", ")}${ph.parts_only ? " · " + both("reuse_parts") : ""}${ph.emulated ? " · " + both("emulated") : ""}`, true]));
+  (p.phones || []).forEach((ph, i) => rows.push([`${i + 1}`, `${ph.certificate_number} · ${ph.platform} · ${ph.manufacturer} ${ph.model} · ${joined(ph.serial_number, ...(ph.imeis || []))}${ph.parts_only ? " · " + both("reuse_parts") : ""}${ph.emulated ? " · " + both("emulated") : ""}`, true]));
   return rows;
 }
 
@@ -65,7 +65,7 @@ function signedView(doc) {
     el("div", { class: "meta" }, `${both(isCert ? "issued_at" : "created")}: ${visible(isCert ? p.issued_at : p.created_at)} · ${both("station")}: ${visible(doc.station)} · ${doc.page ? `page ${doc.page}` : ""}`));
   const table = el("table", { class: "fields" });
   for (const [key, value, mono] of isCert ? certificateRows(doc) : manifestRows(doc)) {
-    if (value === undefined && L[key]) { table.append(el("tr", { class: "section" }, el("th", { colspan: "2" }, both(key)))); continue; }
+    if (key.startsWith("s_")) { table.append(el("tr", { class: "section" }, el("th", { colspan: "2" }, both(key)))); continue; }
     const label = L[key] ? el("th", {}, el("span", { class: "nb" }, L[key][0]), el("br"), el("span", { class: "en" }, L[key][1])) : el("th", {}, key);
     const shown = value === undefined || value === null || String(value).trim() === "" ? "–" : visible(value);
     table.append(el("tr", { "data-field": key }, label, el("td", { class: mono ? "mono" : "" }, shown)));
