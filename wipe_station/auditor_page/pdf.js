@@ -168,7 +168,7 @@ function unpredict(data, parms) {
 }
 
 class PdfFile {
-  constructor(buf) { this.b = buf; this.offsets = new Map(); this.inStream = new Map(); this.cache = new Map(); this.objstms = new Map(); }
+  constructor(buf) { this.b = buf; this.streamRanges = []; this.offsets = new Map(); this.inStream = new Map(); this.cache = new Map(); this.objstms = new Map(); }
 
   static async open(buf) {
     const pdf = new PdfFile(buf);
@@ -249,6 +249,7 @@ class PdfFile {
       if (len instanceof Ref) len = await this.get(len);
       if (typeof len !== "number" || len < 0 || lx.p + len > this.b.length) throw new Unreadable(`object ${n}'s stream length is wrong`);
       const data = this.b.subarray(lx.p, lx.p + len);
+      this.streamRanges.push([lx.p, lx.p + len]);
       lx.p += len;
       lx.keyword("endstream");
       lx.keyword("endobj");
@@ -297,6 +298,7 @@ class PdfFile {
     for (let i = 0; i < filters.length; i++) {
       const f = filters[i] instanceof Name ? filters[i].v : "?";
       if (f === "ASCII85Decode") data = ascii85(data);
+      else if (f === "ASCIIHexDecode") data = new Lexer(Uint8Array.from([60, ...data.filter((c) => c !== 62), 62]), 0).hex().bytes;
       else if (f === "FlateDecode") data = unpredict(await inflate(data), parms[i] instanceof Dict ? parms[i] : null);
       else throw new Forged(`a stream is encoded with /${f}, which the station never writes`);
     }
@@ -305,6 +307,10 @@ class PdfFile {
 }
 
 const ANNOT_TYPES = new Set(["Annot", "Widget", "Link"]);
+// The shared list (issue 26's docs/verification.md, "Strict structure"), beyond those named above.
+const NEVER_WRITTEN = ["PrintArea", "PrintClip", "NumCopies", "Collection", "XFA", "Threads", "PieceInfo", "UserUnit", "Alternates", "AF", "URI"];
+const ACTIONS = new Set(["Launch", "URI", "SubmitForm", "GoToR", "GoToE"]);
+const FILTERS = new Set(["FlateDecode", "ASCIIHexDecode", "ASCII85Decode", "LZWDecode", "RunLengthDecode", "DCTDecode"]);
 
 // Every structure the station never writes, looked for in every object, nested or not.
 function refuseStructures(value, where, seen) {
@@ -322,8 +328,12 @@ function refuseStructures(value, where, seen) {
   if (m.has("Annots")) throw new Forged(`${where} has annotations (/Annots)`);
   if (type instanceof Name && ANNOT_TYPES.has(type.v)) throw new Forged(`${where} is an annotation`);
   if (m.has("OCProperties") || m.has("OC") || (type instanceof Name && (type.v === "OCG" || type.v === "OCMD"))) throw new Forged(`${where} uses optional content (layers a viewer may show or hide)`);
+  if (sub instanceof Name && sub.v === "FileAttachment") throw new Forged(`${where} attaches a file outside the embedded-files name tree`);
   if (m.has("PrintPageRange") || m.has("PrintScaling")) throw new Forged(`${where} sets viewer print options (/ViewerPreferences)`);
   if (m.has("JavaScript")) throw new Forged(`${where} has a /JavaScript name tree`);
+  for (const k of NEVER_WRITTEN) if (m.has(k)) throw new Forged(`${where} has /${k}, which the station never writes`);
+  if (sub instanceof Name && ACTIONS.has(sub.v)) throw new Forged(`${where} is a /${sub.v} action, which the station never writes`);
+  if (type instanceof Name && type.v === "Page" && m.has("Kids")) throw new Forged(`${where} is a /Page with /Kids`);
   for (const [k, v] of m) if (k !== "Parent") refuseStructures(v, where, seen);
 }
 
@@ -334,10 +344,25 @@ async function readStrictPdf(buf) {
   for (const n of pdf.objectNumbers()) {
     const obj = await pdf.get(new Ref(n, 0));
     refuseStructures(obj, `object ${n}`);
+    if (obj instanceof Stream) {
+      let f = await pdf.get(obj.dict.get("Filter"));
+      for (const x of Array.isArray(f) ? f : f ? [f] : []) {
+        const name = x instanceof Name ? x.v : String(x);
+        if (!FILTERS.has(name)) throw new Forged(`object ${n} is encoded with /${name}, which the station never writes`);
+      }
+    }
     const d = obj instanceof Stream ? obj.dict : obj;
     if (d instanceof Dict && d.get("Type") instanceof Name && d.get("Type").v === "Catalog") catalogs++;
   }
   refuseStructures(pdf.trailer, "the trailer");
+  // Two bodies for one object number: readers that follow the xref and readers that repair by
+  // scanning would read different files. Stream data is skipped (it is not PDF syntax).
+  const text = latin1(buf), defined = new Map();
+  for (const m of text.matchAll(/(?<![0-9])(\d+)[ \t\r\n]+(\d+)[ \t\r\n]+obj\b/g)) {
+    if (pdf.streamRanges.some(([a, b]) => m.index >= a && m.index < b)) continue;
+    if (defined.has(m[1])) throw new Forged(`object ${m[1]} is defined twice (at bytes ${defined.get(m[1])} and ${m.index})`);
+    defined.set(m[1], m.index);
+  }
   if (catalogs > 1) throw new Forged(`the file holds ${catalogs} catalogues (more than one /Root)`);
   const root = await pdf.get(pdf.trailer.get("Root"));
   if (!(root instanceof Dict) || root.get("Type")?.v !== "Catalog") throw new Unreadable("the file has no catalogue (/Root)");
