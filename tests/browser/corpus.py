@@ -3,7 +3,9 @@ station and a forger make them: the real record paths and CLI, then pikepdf, qpd
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import json
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import col, select
 
@@ -191,8 +194,11 @@ def build(root: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
         cli("audit", "export", "-o", str(out / "audit.jsonl"))
         cli("station", "verifier", "-o", str(root / "verifier.html"))
         station_id = station.station_id
+        sign_qr = station.identity.sign
+        (g2,) = _certs(station, "G2")
         old_number, new_number = old.number, new.number
         payload = CertificatePayload.from_json(g1.payload_json)
+        g2_number = g2.number
     finally:
         gen.close()
 
@@ -233,6 +239,28 @@ def build(root: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
     forge("truncated.pdf", genuine[: len(genuine) * 2 // 3], FORGED)
     forge("incremental-update.pdf", genuine + b"\n" + _update_tail(genuine), FORGED)
     forge("print-no-attachments.pdf", _pike(genuine, _no_attachments), NOT_VERIFIABLE)
+    batch = (out / "batch.pdf").read_bytes()
+    g2_alone = _pike(batch, lambda pdf: _keep_pages(pdf, [1]))
+    forge("attachment-swapped.pdf", _swap_envelope(genuine, batch, g2_number), FORGED)
+    forge("page-removed.pdf", _pike(batch, lambda pdf: _keep_pages(pdf, [0, 2, 3])), FORGED)
+    forge("page-added.pdf", _append_unsigned_page(genuine, g2_alone), FORGED)
+    forge("object-twice.pdf", _second_body(genuine), FORGED)
+
+    def qr_signed(pdf: pikepdf.Pdf, number: str) -> None:
+        spec = pdf.Root.Names.EmbeddedFiles.Names[1]
+        doc = json.loads(bytes(spec.EF.F.read_bytes()))
+        digest = hashlib.sha256(rfc8785.dumps(doc["payload"])).hexdigest()
+        sig = sign_qr(f"WSCERT:2:{number}:{digest}".encode("ascii"))
+        doc["qr_signature"] = base64.urlsafe_b64encode(sig).decode().rstrip("=")
+        spec.EF.F = pdf.make_stream(json.dumps(doc, ensure_ascii=False, indent=1).encode())
+
+    # Issue 26's envelope: the station's signature over the QR text rides beside the payload.
+    forge("qr-signature.pdf", _pike(genuine, lambda pdf: qr_signed(pdf, payload.number)), VALID)
+    forge(
+        "qr-signature-of-another.pdf",
+        _pike(genuine, lambda pdf: qr_signed(pdf, g2_number)),
+        FORGED,
+    )
 
     lines = (out / "audit.jsonl").read_text(encoding="utf-8").splitlines()
     events = [i for i, line in enumerate(lines) if json.loads(line).get("type") == "event"]
@@ -244,6 +272,51 @@ def build(root: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
     expected_break = f"event #{rec['seq']}"
     (out / "audit-damaged.where").write_text(expected_break)
     return Corpus(out, pem, station_id, old_number, new_number, expected)
+
+
+def _keep_pages(pdf: pikepdf.Pdf, keep: list[int]) -> None:
+    for index in reversed(range(len(pdf.pages))):
+        if index not in keep:
+            del pdf.pages[index]
+
+
+def _swap_envelope(page_from: bytes, envelope_from: bytes, number: str) -> bytes:
+    """The page of one certificate, behind the signed envelope of another (``number``)."""
+    name = f"{number}.json"
+    with pikepdf.open(io.BytesIO(envelope_from)) as donor:
+        names = donor.Root.Names.EmbeddedFiles.Names
+        found = [i for i in range(0, len(names), 2) if str(names[i]) == name]
+        data = bytes(names[found[0] + 1].EF.F.read_bytes())
+
+    def change(pdf: pikepdf.Pdf) -> None:
+        names = pdf.Root.Names.EmbeddedFiles.Names
+        names[0] = pikepdf.String(name)
+        names[1].F = names[1].UF = pikepdf.String(name)
+        names[1].EF.F = pdf.make_stream(data)
+
+    return _pike(page_from, change)
+
+
+def _append_unsigned_page(signed: bytes, other: bytes) -> bytes:
+    """A signed certificate with another certificate's page glued on, its envelope left out."""
+    with pikepdf.open(io.BytesIO(other)) as donor:
+
+        def change(pdf: pikepdf.Pdf) -> None:
+            pdf.pages.append(donor.pages[0])
+
+        return _pike(signed, change)
+
+
+def _second_body(pdf: bytes) -> bytes:
+    """A second body for the catalogue's object number, put before the xref without touching it
+    (a reader that follows the xref reads one, a reader that scans reads the other)."""
+    root = int(pdf[pdf.rindex(b"/Root") + 5 :].split()[0])
+    at = pdf.rindex(b"\nxref") + 1
+    body = f"{root} 0 obj\n<< /Type /Catalog /Pages 1 0 R >>\nendobj\n".encode()
+    start = pdf.rindex(b"startxref")
+    old = int(pdf[start + 9 :].split()[0])
+    head = pdf[:at] + body + pdf[at:start]
+    return head + f"startxref\n{old + len(body)}\n%%EOF\n".encode()
 
 
 def _update_tail(pdf: bytes) -> bytes:

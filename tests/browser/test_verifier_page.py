@@ -32,6 +32,8 @@ PENDING_ISSUE_26 = {
     "two-roots.pdf": VALID,
     "print-no-attachments.pdf": FORGED,  # today's CLI has no third verdict
     "resaved-qdf.pdf": FORGED,  # today's CLI refuses a genuine file qpdf re-saved
+    "object-twice.pdf": VALID,
+    "qr-signature-of-another.pdf": VALID,  # today's CLI does not read the QR signature
 }
 
 
@@ -85,6 +87,11 @@ def test_each_file_gets_the_contracts_verdict_and_the_clis(
         ("other-key.pdf", "signature does not match"),
         ("truncated.pdf", "damaged"),
         ("print-no-attachments.pdf", "no signed data"),
+        ("attachment-swapped.pdf", "but the signed certificate embedded for it is WS-"),
+        ("page-removed.pdf", "no page shows it"),
+        ("page-added.pdf", "page 2 (WS-"),
+        ("object-twice.pdf", "defined twice"),
+        ("qr-signature-of-another.pdf", "QR code's signature does not match"),
     ],
 )
 def test_a_refusal_names_what_it_found(

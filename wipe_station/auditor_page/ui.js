@@ -72,6 +72,7 @@ function signedView(doc) {
   }
   table.append(el("tr", { class: "section" }, el("th", { colspan: "2" }, both("signature"))));
   table.append(el("tr", { "data-field": "payload_digest" }, el("th", {}, both("payload_digest")), el("td", { class: "mono" }, doc.digest)));
+  table.append(el("tr", { "data-field": "qr_text" }, el("th", {}, "QR-kode / QR code"), el("td", { class: "mono" }, doc.qrText)));
   table.append(el("tr", { "data-field": "signed_by" }, el("th", {}, "Signert av / Signed by"), el("td", { class: "mono" }, `${doc.signedBy.station} (${doc.signedBy.fingerprint})`)));
   const emulated = isCert && p.emulated ? el("div", { class: "emulated" }, L.emulated[0], el("br"), L.emulated[1]) : null;
   const raw = el("details", { class: "raw" }, el("summary", {}, "Every signed field (JSON) / Alle signerte felt"), el("pre", {}, visible(JSON.stringify(p, null, 1))));

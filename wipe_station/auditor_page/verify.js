@@ -42,6 +42,8 @@ function b64decode(text, urlsafe) {
   try { return Uint8Array.from(atob(t), (c) => c.charCodeAt(0)); } catch { return null; }
 }
 
+const b64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
 const KEYS = [];
 async function loadKeys() {
   for (const k of DATA.keys) {
@@ -76,7 +78,13 @@ function parseEnvelope(file) {
   const re = kind === "certificate" ? CERT_RE : BATCH_RE;
   if (typeof number !== "string" || !re.test(number)) throw new WSPdf.Forged(`${file.name}: the signed ${kind} has no valid number`);
   if (file.name !== `${number}.json`) throw new WSPdf.Forged(`the embedded file ${file.name} holds ${kind} ${number}`);
-  return { kind, number, payload: p, sig, station: kind === "certificate" ? p.station_id : (p.station_id || BATCH_RE.exec(number)[1]) };
+  // Issue 26: a version-2 envelope also carries the station's signature over the QR text.
+  let qrSig = null;
+  if ("qr_signature" in doc) {
+    qrSig = typeof doc.qr_signature === "string" ? b64decode(doc.qr_signature, true) : null;
+    if (!qrSig) throw new WSPdf.Forged(`${file.name}: the QR signature is not base64url`);
+  }
+  return { kind, number, payload: p, sig, qrSig, station: kind === "certificate" ? p.station_id : (p.station_id || BATCH_RE.exec(number)[1]) };
 }
 
 const NUMBER_ON_PAGE = /\(((?:WS-[A-Z0-9]{2,16}-\d{4}-\d{6})|(?:RB-[A-Z0-9]{2,16}-\d{4}-\d{4,}))\)/;
@@ -111,14 +119,27 @@ async function verifyPdf(name, buf) {
     if (!key) return verdict(FORGED, `${env.number}: the signature does not match the signed content under any station key in this verifier (altered ${env.kind}, or another station's key)`);
     env.signedBy = key;
     env.digest = await sha256hex(canonical);
+    const tag = env.kind === "certificate" ? "WSCERT" : "WSMANIFEST";
+    if (env.qrSig) {
+      const qrText = `${tag}:2:${env.number}:${env.digest}`;
+      if (env.qrSig.length !== 64 || !(await crypto.subtle.verify({ name: "Ed25519" }, key.key, env.qrSig, enc.encode(qrText)))) {
+        return verdict(FORGED, `${env.number}: the QR code's signature does not match`);
+      }
+      env.qrText = `${qrText}:${b64url(env.qrSig)}`;
+    } else env.qrText = `${tag}:1:${env.number}:${env.digest}:${b64url(env.sig)}`;
     docs.push(env);
   }
   const byNumber = new Map(docs.map((d) => [d.number, d]));
+  const unsigned = shown.map((n, i) => (n && byNumber.has(n) ? null : `page ${i + 1}${n ? ` (${n})` : ""}`)).filter((x) => x);
+  const unshown = docs.filter((d) => !shown.includes(d.number));
+  if (unsigned.length && unshown.length) {
+    const i = shown.findIndex((n) => !(n && byNumber.has(n)));
+    return verdict(FORGED, `page ${i + 1} shows ${shown[i] || "no number"}, but the signed ${unshown[0].kind} embedded for it is ${unshown[0].number}`);
+  }
+  if (unsigned.length) return verdict(FORGED, `${unsigned.join(", ")} carr${unsigned.length === 1 ? "ies" : "y"} no signed data, beside pages that do: a page was put in that the signed data does not account for`);
   const firstPage = new Map();
   for (let i = 0; i < shown.length; i++) {
     const n = shown[i];
-    if (!n) return verdict(FORGED, `page ${i + 1} shows no certificate or batch number`);
-    if (!byNumber.has(n)) return verdict(FORGED, `page ${i + 1} shows ${n}, but no signed document is embedded for it`);
     if (firstPage.has(n) && shown[i - 1] !== n) return verdict(FORGED, `${n} appears on page ${firstPage.get(n)} and again on page ${i + 1}: a page was added`);
     if (!firstPage.has(n)) firstPage.set(n, i + 1);
   }
