@@ -293,3 +293,30 @@ def test_a_page_made_for_another_station_refuses_these_files(
         v.load(corpus.folder / "genuine.pdf", corpus.folder / "audit.jsonl")
         assert v.verdict("genuine.pdf") == FORGED
         assert v.verdict("audit.jsonl") == NOT_VERIFIABLE  # no key for that station here
+
+
+def test_files_dropped_on_the_page_are_checked(verifier: Verifier, corpus: Corpus) -> None:
+    data = {
+        name: base64.b64encode((corpus.folder / name).read_bytes()).decode()
+        for name in ("genuine.pdf", "javascript.pdf")
+    }
+    transfer = verifier.page.evaluate_handle(
+        """files => {
+            const dt = new DataTransfer();
+            for (const [name, b64] of Object.entries(files)) {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                dt.items.add(new File([bytes], name, { type: "application/pdf" }));
+            }
+            return dt;
+        }""",
+        data,
+    )
+    verifier.page.dispatch_event("#drop", "dragover", {"dataTransfer": transfer})
+    assert "over" in (verifier.page.locator("#drop").get_attribute("class") or "")
+    verifier.page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    verifier.page.wait_for_function(
+        "() => document.querySelectorAll('.card[data-verdict]').length === 2"
+    )
+    assert verifier.verdict("genuine.pdf") == VALID
+    assert verifier.verdict("javascript.pdf") == FORGED
+    assert verifier.page.url.startswith("file:") and verifier.page.url.endswith("verifier.html")
