@@ -21,8 +21,10 @@ ARTEFACTS = (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    """Per test, not per session: the sync API keeps an asyncio loop marked as running while
+    it lives, and the next test on this worker that runs a loop of its own would fail."""
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     with sync_playwright() as pw:
@@ -35,8 +37,11 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+    # The station's environment (home, database, operator) only while it is built: the other
+    # tests on this worker must not inherit it.
     with pytest.MonkeyPatch.context() as mp:
-        yield build(tmp_path_factory.mktemp("corpus"), mp)
+        made = build(tmp_path_factory.mktemp("corpus"), mp)
+    yield made
 
 
 @dataclass

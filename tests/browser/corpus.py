@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,14 +148,18 @@ def _no_attachments(pdf: pikepdf.Pdf) -> None:
     del pdf.Root.Names  # what pdfunite or `qpdf --empty --pages` leaves of a certificate
 
 
-def run_cli(*args: str) -> tuple[int, str, str]:
+def run_cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
     """The real entry point in-process: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
+    saved = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             main(list(args))
-        except SystemExit as exc:
-            return int(exc.code or 0), out.getvalue(), err.getvalue()
+    except SystemExit as exc:
+        return int(exc.code or 0), out.getvalue(), err.getvalue()
+    finally:
+        sys.stdin = saved
     return 0, out.getvalue(), err.getvalue()
 
 

@@ -7,16 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Run
+from tests.browser.corpus import run_cli as run
 from wipe_station.auditor_page import StationKey
 from wipe_station.context import open_station
-
-pytest_plugins = ["tests.cli.conftest"]
 
 
 @pytest.mark.postgres
 def test_a_depot_page_holds_each_stations_key_and_nothing_external(
-    run: Run, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WIPE_STATION_DB", pg_url)
     second = open_station(tmp_path / "second-home", pg_url, create=True)  # another station
@@ -46,7 +44,9 @@ def test_a_depot_page_holds_each_stations_key_and_nothing_external(
     assert code != 0 and "exists" in err  # replaced only with --force
 
 
-def test_a_technician_may_not_write_one(run: Run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_technician_may_not_write_one(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert run("users", "add", "kari", "--role", "admin", "--pin-stdin", stdin="4321\n")[0] == 0
     monkeypatch.setenv("WIPE_STATION_OPERATOR", "kari")
     monkeypatch.setenv("WIPE_STATION_PIN", "4321")
