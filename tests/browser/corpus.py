@@ -32,6 +32,24 @@ from wipe_station.db.models import Certificate, Device
 VALID, FORGED, NOT_VERIFIABLE = "VALID", "FORGED", "NOT VERIFIABLE"
 
 
+OFFICE_TOOLS = {
+    "qpdf-object-streams.pdf": ["qpdf", "--object-streams=generate", "{src}", "{out}"],
+    "qpdf-linearized.pdf": ["qpdf", "--linearize", "{src}", "{out}"],
+    "mutool-clean.pdf": ["mutool", "clean", "-gggg", "-z", "{src}", "{out}"],
+    "ghostscript.pdf": [
+        "gs",
+        "-q",
+        "-dNOPAUSE",
+        "-dBATCH",
+        "-sDEVICE=pdfwrite",
+        "-sOutputFile={out}",
+        "{src}",
+    ],
+    "pdfunite.pdf": ["pdfunite", "{src}", "{other}", "{out}"],
+    "qpdf-merge.pdf": ["qpdf", "--empty", "--pages", "{src}", "{other}", "--", "{out}"],
+}
+
+
 @dataclass
 class Corpus:
     folder: Path
@@ -267,6 +285,18 @@ def build(root: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
         FORGED,
     )
 
+    # Office handling of genuine files: re-saved by other tools, merged (issue 26: these verify,
+    # or are NOT VERIFIABLE where the merge dropped the signed data).
+    src = out / "genuine.pdf"
+    for name, command in OFFICE_TOOLS.items():
+        target = out / name
+        subprocess.run(
+            [part.format(src=src, out=target, other=out / "superseded.pdf") for part in command],
+            check=True,
+            capture_output=True,
+        )
+        expected[name] = NOT_VERIFIABLE if name == "qpdf-merge.pdf" else VALID
+
     lines = (out / "audit.jsonl").read_text(encoding="utf-8").splitlines()
     events = [i for i, line in enumerate(lines) if json.loads(line).get("type") == "event"]
     victim = events[len(events) // 2]
@@ -325,24 +355,19 @@ def _second_body(pdf: bytes) -> bytes:
 
 
 def _update_tail(pdf: bytes) -> bytes:
-    """An incremental update as an editor appends it: a new Info object and a second xref."""
+    """An incremental update as an editor appends it: the document information object written
+    again (same number, new body) and a second xref section linked by /Prev."""
     start = pdf.rindex(b"startxref")
     prev = int(pdf[start + 9 :].split()[0])
     size = int(pdf[pdf.rindex(b"/Size") + 5 :].split()[0])
     root = pdf[pdf.rindex(b"/Root") + 5 :].split(b"R")[0].strip() + b" R"
+    info = int(pdf[pdf.rindex(b"/Info") + 5 :].split()[0])
     offset = len(pdf) + 1
-    body = f"{size} 0 obj\n<< /Producer (an editor) >>\nendobj\n".encode()
+    body = f"{info} 0 obj\n<< /Producer (an editor) >>\nendobj\n".encode()
     xref_at = offset + len(body)
-    xref = f"xref\n{size} 1\n{offset:010d} 00000 n \n".encode()
+    xref = f"xref\n{info} 1\n{offset:010d} 00000 n \n".encode()
     trailer = (
-        b"trailer\n<< /Size "
-        + str(size + 1).encode()
-        + b" /Root "
-        + root
-        + b" /Info "
-        + f"{size} 0 R".encode()
-        + b" /Prev "
-        + str(prev).encode()
-        + b" >>\n"
-    )
+        b"trailer\n<< /Size " + str(size).encode() + b" /Root " + root
+        + b" /Info " + f"{info} 0 R".encode() + b" /Prev " + str(prev).encode() + b" >>\n"
+    )  # fmt: skip
     return body + xref + trailer + f"startxref\n{xref_at}\n%%EOF\n".encode()

@@ -168,7 +168,7 @@ function unpredict(data, parms) {
 }
 
 class PdfFile {
-  constructor(buf) { this.b = buf; this.streamRanges = []; this.offsets = new Map(); this.inStream = new Map(); this.cache = new Map(); this.objstms = new Map(); }
+  constructor(buf) { this.b = buf; this.trailer = null; this.streamRanges = []; this.offsets = new Map(); this.inStream = new Map(); this.cache = new Map(); this.objstms = new Map(); }
 
   static async open(buf) {
     const pdf = new PdfFile(buf);
@@ -178,47 +178,70 @@ class PdfFile {
 
   async readXref() {
     const b = this.b, tail = latin1(b.subarray(Math.max(0, b.length - 2048)));
-    const text = latin1(b);
-    const eofs = text.match(/startxref/g) || [];
-    if (eofs.length === 0) throw new Unreadable("no cross-reference table: the file is truncated or damaged");
-    if (eofs.length > 1) throw new Forged("the file was changed after it was written (an incremental update adds a second cross-reference section)");
     const m = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(tail);
     if (!m) throw new Unreadable("the file does not end with its cross-reference offset: it is truncated or damaged");
-    const at = Number(m[1]);
-    if (at >= b.length) throw new Unreadable("the cross-reference offset points past the end of the file");
-    const lx = new Lexer(b, at); lx.ws();
+    // Sections are read newest first along /Prev (a linearised file has two). An object number
+    // that two sections both define is an update that replaced it: refused, as every reader
+    // would have to pick one body (docs/auditor-verifier.md).
+    const roots = new Set(), visited = new Set();
+    let at = Number(m[1]);
+    while (at !== null) {
+      if (visited.has(at) || visited.size > 16) throw new Unreadable("the cross-reference sections loop");
+      visited.add(at);
+      if (at >= b.length) throw new Unreadable("a cross-reference offset points past the end of the file");
+      const section = new Map(), inStream = new Map();
+      const trailer = await this.readSection(at, section, inStream);
+      for (const [num, v] of section) {
+        if (this.offsets.has(num) || this.inStream.has(num)) throw new Forged(`object ${num} is defined twice: the file was changed after it was written (an incremental update)`);
+        this.offsets.set(num, v);
+      }
+      for (const [num, v] of inStream) {
+        if (this.offsets.has(num) || this.inStream.has(num)) throw new Forged(`object ${num} is defined twice: the file was changed after it was written (an incremental update)`);
+        this.inStream.set(num, v);
+      }
+      if (!(trailer instanceof Dict)) throw new Unreadable("the trailer is damaged");
+      if (!this.trailer) this.trailer = trailer;
+      const root = trailer.get("Root");
+      if (root instanceof Ref) roots.add(`${root.n} ${root.g}`);
+      if (trailer.has("Encrypt")) throw new Forged("the file is encrypted, which the station never does");
+      if (trailer.has("XRefStm")) throw new Forged("the file has a hybrid cross-reference (/XRefStm), which the station never writes");
+      const prev = trailer.get("Prev");
+      at = typeof prev === "number" ? prev : null;
+    }
+    if (roots.size > 1) throw new Forged(`the trailers name ${roots.size} different catalogues (more than one /Root)`);
+  }
+
+  async readSection(at, section, inStream) {
+    const b = this.b, lx = new Lexer(b, at); lx.ws();
     const save = lx.p; const word = lx.regular();
     if (word === "xref") {
       for (;;) {
-        lx.ws(); const s = lx.p; const w = lx.regular();
+        lx.ws(); const w = lx.regular();
         if (w === "trailer") break;
         if (!/^\d+$/.test(w)) throw new Unreadable("the cross-reference table is damaged");
         lx.ws(); const count = Number(lx.regular());
         lx.ws();
         const first = Number(w);
         for (let i = 0; i < count; i++) {
-          const line = latin1(b.subarray(lx.p, lx.p + 20));
-          const e = /^(\d{10}) (\d{5}) ([nf])/.exec(line);
+          const e = /^(\d{10}) (\d{5}) ([nf])/.exec(latin1(b.subarray(lx.p, lx.p + 20)));
           if (!e) throw new Unreadable("the cross-reference table is damaged");
-          if (e[3] === "n") this.offsets.set(first + i, Number(e[1]));
+          if (e[3] === "n") {
+            if (section.has(first + i)) throw new Forged(`object ${first + i} is listed twice in one cross-reference table`);
+            section.set(first + i, Number(e[1]));
+          }
           lx.p += 20; lx.ws();
         }
-        void s;
       }
-      this.trailer = lx.value();
-    } else {
-      lx.p = save;
-      const obj = await this.parseAt(at, null);
-      if (!(obj instanceof Stream) || obj.dict.get("Type")?.v !== "XRef") throw new Unreadable("the cross-reference section is damaged");
-      await this.readXrefStream(obj);
-      this.trailer = obj.dict;
+      return lx.value();
     }
-    if (!(this.trailer instanceof Dict)) throw new Unreadable("the trailer is damaged");
-    if (this.trailer.has("Prev")) throw new Forged("the file was changed after it was written (its trailer links to an earlier cross-reference section)");
-    if (this.trailer.has("Encrypt")) throw new Forged("the file is encrypted, which the station never does");
+    lx.p = save;
+    const obj = await this.parseAt(at, null);
+    if (!(obj instanceof Stream) || obj.dict.get("Type")?.v !== "XRef") throw new Unreadable("the cross-reference section is damaged");
+    await this.readXrefStream(obj, section, inStream);
+    return obj.dict;
   }
 
-  async readXrefStream(obj) {
+  async readXrefStream(obj, section, inStream) {
     const data = await this.decode(obj);
     const w = obj.dict.get("W"), size = obj.dict.get("Size");
     const index = obj.dict.get("Index") || [0, size];
@@ -228,7 +251,7 @@ class PdfFile {
       for (let i = 0; i < index[k + 1]; i++) {
         if (p + w[0] + w[1] + w[2] > data.length) throw new Unreadable("the cross-reference stream is truncated");
         const type = field(w[0], 1), f2 = field(w[1], 0), f3 = field(w[2], 0), num = index[k] + i;
-        if (type === 1) this.offsets.set(num, f2); else if (type === 2) this.inStream.set(num, [f2, f3]);
+        if (type === 1) section.set(num, f2); else if (type === 2) inStream.set(num, [f2, f3]);
       }
     }
   }
