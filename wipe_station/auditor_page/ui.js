@@ -130,6 +130,9 @@ async function handleFile(file) {
     const r = await V.verifyPdf(file.name, buf);
     c.setAttribute("data-verdict", r.verdict);
     c.append(verdictBanner(r));
+    if (r.verdict === V.VALID) {
+      c.append(el("p", { class: "compare" }, "Kontroller at siden viser det samme som det signerte innholdet nedenfor. / Check that the page shows the same as the signed content below: this verifier checks the signatures and the file's structure, not the drawing of the page (wipe-station certificate verify does)."));
+    }
     for (const doc of r.docs || []) {
       known.set(doc.number, doc);
       c.append(signedView(doc));
