@@ -75,8 +75,11 @@ class Verifier:
         return path
 
 
-def open_verifier(browser: Browser, html: Path) -> Iterator[Verifier]:
+def open_verifier(browser: Browser, html: Path, init_script: str = "") -> Iterator[Verifier]:
     context = browser.new_context(viewport={"width": 1000, "height": 900})
+    context.grant_permissions(["camera"])
+    if init_script:  # what a test gives the browser that this one lacks (a BarcodeDetector)
+        context.add_init_script(init_script)
     page = context.new_page()
     v = Verifier(page)
     errors = v.errors
