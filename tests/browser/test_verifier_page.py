@@ -359,3 +359,26 @@ def test_a_qr_code_scanned_with_the_camera_is_checked(corpus: Corpus) -> None:
                 assert v.page.locator("#camera").is_hidden()  # the camera is let go
         finally:
             browser.close()
+
+
+def test_the_pages_rfc8785_is_the_stations(verifier: Verifier) -> None:
+    """The page's canonical JSON, byte for byte, against the `rfc8785` package the station signs
+    with: ECMAScript number forms, escapes, and keys in UTF-16 code-unit order (U+1F600, a
+    surrogate pair, sorts before U+FB33 there, after it in code-point order)."""
+    import rfc8785
+
+    samples = [
+        {"\u20ac": 1, "\r": 2, "\U0001f600": 3, "\ufb33": 4, "1": 5, "a": {"b": None}},
+        [1e21, 1e-7, -0.0, 0.1, 123456789012345680000.0, 5e-324, 1.7976931348623157e308],
+        [333333333.3333333, 9007199254740991, -1, 0, 1.5, 100.0, 1e20, 1e-6],
+        ['\u0001\u001f"\\/', "æøå ÆØÅ", "\u2028\u2029", "\x7f", "tab\tnew\nline", True, False],
+        {"number": "WS-OSL01-2026-000042", "nested": [{"z": 1, "y": [2, {"x": "3"}]}]},
+    ]
+    for value in samples:
+        text = rfc8785.dumps(value).decode("utf-8")
+        got = verifier.page.evaluate("v => WSVerify.canonicalize(v)", value)
+        assert got == text, (value, got, text)
+    refused = verifier.page.evaluate(
+        "() => { try { WSVerify.canonicalize('\\ud800'); return 'no'; } catch { return 'yes'; } }"
+    )
+    assert refused == "yes"  # a lone surrogate has no canonical form (rfc8785 refuses it too)
