@@ -212,19 +212,25 @@ def test_paper_qr_text_is_checked(verifier: Verifier, corpus: Corpus) -> None:
     )
     number, digest = cert.payload.number, cert.digest
     good = _qr_v2(corpus, number, digest)
-    assert _paste(verifier, good) == VALID
-    assert (
-        f"issued {number} with content digest {digest}"
-        in verifier.page.locator(".qr-card .reason").last.inner_text()
-    )
+    # Paper is never VALID (issue 26's contract): a signed QR code proves which document the
+    # station issued, and the verdict says so, as `certificate verify scan.png` does.
+    assert _paste(verifier, good) == NOT_VERIFIABLE
+    said = verifier.page.locator(".qr-card .reason").last.inner_text()
+    assert f"issued {number} with payload digest {digest}" in said
     other_digest = digest[:-1] + ("0" if digest[-1] != "0" else "1")
     assert _paste(verifier, good.replace(digest, other_digest)) == FORGED
     assert _paste(verifier, "https://example.com/not-ours") == NOT_VERIFIABLE
     # Today's version 1 QR signs the whole payload: alone it proves nothing, with the PDF it does.
     assert _paste(verifier, cert.qr_text()) == NOT_VERIFIABLE
     verifier.load(corpus.folder / "genuine.pdf")
-    assert _paste(verifier, cert.qr_text()) == VALID
+    assert _paste(verifier, cert.qr_text()) == NOT_VERIFIABLE
+    said = verifier.page.locator(".qr-card .reason").last.inner_text()
+    assert f"belongs to the signed {number} loaded here" in said
     assert verifier.page.locator(".qr-card").last.locator(".signed .number").inner_text() == number
+    assert _paste(verifier, good) == NOT_VERIFIABLE  # and the v2 code now names the loaded one
+    assert "matches the signed" in verifier.page.locator(".qr-card .reason").last.inner_text()
+    forged_v1 = cert.qr_text()[:-4] + ("AAAA" if not cert.qr_text().endswith("AAAA") else "BBBB")
+    assert _paste(verifier, forged_v1) == FORGED
     verifier.shot("qr.png")
 
 
@@ -355,7 +361,9 @@ def test_a_qr_code_scanned_with_the_camera_is_checked(corpus: Corpus) -> None:
                 v.page.wait_for_function(
                     "() => document.querySelector('.qr-card[data-verdict]')", timeout=20_000
                 )
-                assert v.page.locator(".qr-card").get_attribute("data-verdict") == VALID
+                card = v.page.locator(".qr-card")
+                assert card.get_attribute("data-verdict") == NOT_VERIFIABLE  # paper: see above
+                assert "issued" in card.locator(".reason").inner_text()
                 assert v.page.locator("#camera").is_hidden()  # the camera is let go
         finally:
             browser.close()

@@ -228,20 +228,21 @@ async function verifyQr(text, knownDocs) {
   const station = (re.exec(number) || [])[1];
   if (!station) return verdict(FORGED, `${number} is not a valid ${tag === "WSCERT" ? "certificate" : "batch"} number`);
   const sig = b64decode(sigText, true);
+  // Paper is never VALID (issue 26's contract, as `certificate verify scan.png`): a QR code proves
+  // which document the station issued, not what else the sheet shows.
+  const doc = knownDocs.get(number);
   if (version === "2") {
     const key = await signer(sig, enc.encode(`${tag}:2:${number}:${digest}`), station);
     if (!key) return verdict(FORGED, `the QR signature does not match ${number} and its digest under any station key in this verifier`);
-    const doc = knownDocs.get(number);
     if (doc && doc.digest !== digest) return verdict(FORGED, `the QR code is signed, but ${number} loaded here has digest ${doc.digest}, not ${digest}`);
-    return verdict(VALID, `station ${key.station} issued ${number} with content digest ${digest}. This proves the number and digest only: compare the printed fields with the signed ${number} (load its PDF, or the auditor's export)${doc ? " — shown below" : ""}.`, { qr: { number, digest, station: key.station }, doc });
+    const also = doc ? ` It matches the signed ${number} loaded here, shown below: compare the paper with it.` : ` Compare the printed fields with the signed ${number}: load its PDF here too.`;
+    return verdict(NOT_VERIFIABLE, `the station ${key.station} issued ${number} with payload digest ${digest}; the printed fields are not covered by the QR code.${also}`, { qr: { number, digest, station: key.station }, doc });
   }
   if (version === "1") {
-    const doc = knownDocs.get(number);
-    if (!doc || doc.digest !== digest) return verdict(NOT_VERIFIABLE, `a version 1 QR code signs the whole certificate, which the paper does not carry: load ${number}'s PDF here too, then paste the QR text again`);
-    const canonical = enc.encode(canonicalize(doc.payload));
-    const key = await signer(sig, canonical, station);
+    if (!doc || doc.digest !== digest) return verdict(NOT_VERIFIABLE, `a version 1 QR code signs the whole certificate, which the paper does not carry: it cannot be checked from paper. Load ${number}'s PDF here too, then paste the QR text again`);
+    const key = await signer(sig, enc.encode(canonicalize(doc.payload)), station);
     if (!key) return verdict(FORGED, `the QR signature does not match ${number}'s signed content`);
-    return verdict(VALID, `station ${key.station} issued ${number} with content digest ${digest} (version 1 QR, checked against the loaded PDF)`, { qr: { number, digest, station: key.station }, doc });
+    return verdict(NOT_VERIFIABLE, `this version 1 QR code belongs to the signed ${number} loaded here (station ${key.station}), shown below; the printed fields are not covered by it: compare the paper with the signed content.`, { qr: { number, digest, station: key.station }, doc });
   }
   return verdict(NOT_VERIFIABLE, `QR version ${version} is newer than this verifier (${DATA.version})`);
 }
