@@ -10,11 +10,9 @@ Every certificate written is audited as ``certificate.printed``.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +22,7 @@ from typing import Literal
 from sqlmodel import col, select
 
 from wipe_station import settings
+from wipe_station.atomic import write_atomically
 from wipe_station.audit import log as audit
 from wipe_station.certify import signed_from_record
 from wipe_station.context import StationContext
@@ -76,14 +75,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     # A printer queue watching the folder must never pick up half a file.
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, data)
     except OSError as exc:
         raise StationError(f"cannot write {path}: {exc.strerror}") from exc
 

@@ -61,7 +61,7 @@ def test_output_options_name_their_formats() -> None:
             if isinstance(param, click.Option) and "-o" in param.opts:
                 words = param.help or ""
                 if "allows" in words or not any(
-                    f".{x}" in words for x in ("pdf", "csv", "json", "jsonl")
+                    f".{x}" in words for x in ("pdf", "csv", "json", "jsonl", "html")
                 ):
                     vague.append(f"{path}: {words!r}")
     assert vague == []

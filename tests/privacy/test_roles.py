@@ -45,6 +45,7 @@ MATRIX: dict[str, tuple[list[str], Permission]] = {
     ),
     "export": (["certificates", "-o", "{tmp}/c.csv"], P.EXPORT_RECORDS),
     "audit verify": ([], P.VERIFY_AUDIT),
+    "station verifier": (["-o", "{tmp}/verify.html"], P.VERIFY_AUDIT),
     "audit export": (["-o", "{tmp}/bundle.json"], P.EXPORT_AUDIT),
     "audit sample": (["--percent", "10"], P.EXPORT_RECORDS),
     "certificate list": ([], P.PRINT_CERTIFICATES),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.cli.runtime import Runtime, output_file, pass_runtime, write_file
 from wipe_station.errors import StationError
+from wipe_station.roles import Permission
 
 
 @click.group()
@@ -98,3 +101,33 @@ def info(rt: Runtime) -> None:
     click.echo(f"station id: {ctx.station_id}")
     click.echo(f"home:       {ctx.home}")
     click.echo(f"database:   {make_url(ctx.db_url).render_as_string(hide_password=True)}")
+
+
+@station.command("verifier", short_help="Write the auditors' offline verifier (one HTML file).")
+@output_file(help="The HTML file to write, e.g. verify-OSL01.html.")
+@pass_runtime
+def verifier(rt: Runtime, output: Path) -> None:
+    """Write one self-contained HTML file that checks certificates, manifests, QR texts and
+    audit bundles in a browser, offline (auditor or admin). It holds the public key of every
+    station in this database (several on a depot's PostgreSQL), shown with its fingerprint;
+    it loads nothing and can reach nothing (docs/auditor-verifier.md)."""
+    from sqlmodel import select
+
+    from wipe_station import __version__
+    from wipe_station.auditor_page import StationKey, StationKeyError, build_page
+    from wipe_station.db.models import Station
+    from wipe_station.timeutil import iso, utcnow
+
+    rt.operator(Permission.VERIFY_AUDIT)
+    ctx = rt.station()
+    with ctx.session() as session:
+        rows = session.exec(select(Station).order_by(Station.id)).all()
+        keys = [StationKey(s.id, s.name, s.public_key_pem) for s in rows]
+    try:
+        page = build_page(keys, __version__, iso(utcnow()))
+    except StationKeyError as exc:
+        raise StationError(str(exc)) from exc
+    write_file(output, page)
+    for key in keys:
+        click.echo(f"station {key.station}: SHA-256 {key.fingerprint()}")
+    click.echo(f"wrote {output}")
