@@ -610,6 +610,12 @@ def read_structure(pdf: bytes) -> Structure:
         raise StructureError(f"the file has {len(roots)} different /Root catalogues")
     for num, value in r.objects.items():
         _forbidden(value, f"object {num}")
+    # A second catalogue, even one the trailer does not name, is a /Root some reader may take.
+    catalogs = sum(
+        1 for v in r.objects.values() if isinstance(v, dict) and v.get("Type") == "Catalog"
+    )
+    if catalogs > 1:
+        raise StructureError(f"the file has {catalogs} /Catalog objects, a second /Root")
     root_ref = next(t.get("Root") for t in [*r.trailers, *(x.dict for x in r.xref_streams)]
                     if "Root" in t)  # fmt: skip
     root = r.get(root_ref)

@@ -131,6 +131,15 @@ def test_a_second_root_by_incremental_update() -> None:
     _refused(pdf, "2 different /Root")
 
 
+def test_a_second_catalogue_the_trailer_does_not_name() -> None:
+    # Hung off /Info, a reader that hunts for a catalogue (a repairing one) may take it.
+    def second(pdf: pikepdf.Pdf) -> None:
+        other = pikepdf.Dictionary(Type=pikepdf.Name.Catalog, Pages=pdf.Root.Pages)
+        pdf.trailer.Info = pdf.make_indirect(pikepdf.Dictionary(Root2=pdf.make_indirect(other)))
+
+    _refused(_pike(second), "2 /Catalog objects")
+
+
 def test_an_object_redefined_by_incremental_update() -> None:
     # The classic shadow attack: a later body of the page's content replaces the signed one
     # for every reader that follows /Prev.
