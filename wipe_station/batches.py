@@ -197,13 +197,16 @@ def add_phone(ctx: StationContext, actor: audit.Actor, code: str, ident: str) ->
         return dev
 
 
-def waiting_for_batch(ctx: StationContext) -> list[str]:
-    """Serials of certified phones that are in no batch yet, oldest first."""
+def waiting_for_batch(ctx: StationContext, station_id: str | None = None) -> list[str]:
+    """Serials of certified phones that are in no batch yet, oldest first, of the station that
+    asks (or of ``station_id``): on a shared PostgreSQL database each station fills its own
+    batches with the phones on its own bench (docs/decisions.md, 2026-12-07)."""
     with ctx.session() as s:
         return list(
             s.exec(
                 select(Device.serial)
                 .where(Device.state == S.CERTIFIED.value)
+                .where(Device.station_id == (station_id or ctx.station_id))
                 .order_by(col(Device.state_since), col(Device.id))
             ).all()
         )
@@ -270,16 +273,17 @@ def batch_phones(ctx: StationContext, code: str) -> list[BatchPhone]:
 
 
 def add_all_certified(
-    ctx: StationContext, actor: audit.Actor, code: str
+    ctx: StationContext, actor: audit.Actor, code: str, station_id: str | None = None
 ) -> tuple[list[Device], list[tuple[str, str]]]:
-    """Add every certified phone in no batch yet; returns (added, [(serial, why refused)]).
+    """Add every certified phone of this station (or ``station_id``) in no batch yet; returns
+    (added, [(serial, why refused)]).
 
     Each phone goes in as if scanned (the same rules), so one refusal does not stop the rest."""
     with ctx.session() as s:
         _open_batch(s, code)  # a closed batch refuses once, not once per phone
     added: list[Device] = []
     refused: list[tuple[str, str]] = []
-    for serial in waiting_for_batch(ctx):
+    for serial in waiting_for_batch(ctx, station_id):
         try:
             added.append(add_phone(ctx, actor, code, serial))
         except StationError as exc:

@@ -40,20 +40,39 @@ def create(rt: Runtime, recycler: str) -> None:
 @batch.command("add", short_help="Add certified phones to an open batch (exit 1 if any refused).")
 @click.argument("code")
 @click.argument("phones", nargs=-1, metavar="SERIAL|IMEI...")
-@click.option("--all-certified", is_flag=True, help="Add every certified phone not yet in a batch.")
+@click.option(
+    "--all-certified",
+    is_flag=True,
+    help="Add every certified phone of this station (or --station) not yet in a batch.",
+)
+@click.option(
+    "--station",
+    "station_id",
+    help="With --all-certified: take that station's phones instead of this station's.",
+)
 @click.pass_context
-def add(click_ctx: click.Context, code: str, phones: tuple[str, ...], all_certified: bool) -> None:
+def add(
+    click_ctx: click.Context,
+    code: str,
+    phones: tuple[str, ...],
+    all_certified: bool,
+    station_id: str | None,
+) -> None:
     """Add certified phones to open batch CODE, by serial or scanned IMEI, or every certified
-    phone not yet in a batch (--all-certified).
+    phone of this station not yet in a batch (--all-certified; --station ID for another
+    station's on a shared database).
 
     Exit status: 0 all added, 1 some refused (each named with its reason on stderr), 2 none to
     add or no such batch."""
     rt: Runtime = click_ctx.obj
     op = rt.operator(Permission.MANAGE_BATCHES)
+    if station_id is not None and not all_certified:
+        raise StationError("--station goes with --all-certified")
     if all_certified:
-        waiting = tuple(batches.waiting_for_batch(rt.station()))
+        waiting = tuple(batches.waiting_for_batch(rt.station(), station_id))
         if not waiting and not phones:  # the option was given: the reason is that none wait
-            raise StationError("no certified phones are waiting for a batch")
+            who = f"station {station_id}" if station_id else "this station"
+            raise StationError(f"no certified phones of {who} are waiting for a batch")
         phones = phones + waiting
     if not phones:
         raise StationError("name phones by serial or IMEI, or use --all-certified")
