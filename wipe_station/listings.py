@@ -25,10 +25,11 @@ from wipe_station.errors import StationError
 CHUNK = 2000
 
 
-def stream(session: Session, stmt: Any, chunk: int = CHUNK) -> Iterator[Any]:
+def stream(session: Session, stmt: Any, chunk: int | None = None) -> Iterator[Any]:
     """The rows of ``stmt`` as they are read, ``chunk`` at a time (a server-side cursor on
     PostgreSQL). The session must stay open while the rows are read."""
-    result = session.execute(stmt, execution_options={"stream_results": True, "yield_per": chunk})
+    options = {"stream_results": True, "yield_per": chunk or CHUNK}
+    result = session.execute(stmt, execution_options=options)
     try:
         yield from result
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -145,13 +145,14 @@ def claim_output(path: Path) -> None:
         raise StationError(f"{visible(path)} exists: add --force to replace it")
 
 
-def write_file(path: Path, data: bytes | str) -> None:
+def write_file(path: Path, data: bytes | str | Iterable[bytes | str]) -> None:
     """Write an output file readable by its owner only (0600, whatever the umask), or fail
     with one line naming the path and the reason. An existing file is replaced only with
-    ``--force``; the station's keys and database never."""
+    ``--force``; the station's keys and database never. ``data`` may come in pieces (an
+    export streamed as it is read); if a piece fails, the half-written file is removed."""
     check_output(path)
     force = _force()
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    pieces = [data] if isinstance(data, bytes | str) else data
     # O_EXCL: without --force an existing file (or a symlink planted there) is never followed.
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
@@ -163,9 +164,14 @@ def write_file(path: Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             os.fchmod(out.fileno(), 0o600)  # a replaced file keeps its old mode otherwise
-            out.write(raw)
+            for piece in pieces:
+                out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
     except OSError as exc:
+        path.unlink(missing_ok=True)
         raise StationError(f"cannot write {visible(path)}: {exc.strerror}") from exc
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def output_file(required: bool = True, help: str | None = None) -> Callable[[F], F]:
