@@ -16,6 +16,7 @@ WANTED = {
         ("ix_devices_intake_line_id", ("intake_line_id",)),
         ("ix_devices_imei2", ("imei2",)),
         ("ix_devices_customer_id_open", ("customer_id",)),
+        ("ix_devices_customer_id_created_at", ("customer_id", "created_at")),
     },
     "intake_lines": {("ix_intake_lines_customer_id_open", ("customer_id",))},
     "audit_personal": {("ix_audit_personal_customer_id_open", ("customer_id",))},
@@ -27,6 +28,7 @@ GONE = {
     "evidence": "ix_evidence_job_id",
     "audit_events": "ix_audit_events_station_id",
     "audit_checkpoints": "ix_audit_checkpoints_station_id",
+    "devices": "ix_devices_customer_id",
 }
 
 

@@ -81,6 +81,8 @@ class IntakeLine(SQLModel, table=True):
 class Device(SQLModel, table=True):
     __tablename__ = "devices"
     __table_args__ = (
+        # A customer's phones by time received (the customer's report); serves by customer.
+        Index("ix_devices_customer_id_created_at", "customer_id", "created_at"),
         # Retention: one customer's phones not anonymised yet (docs/queries.md).
         Index(
             "ix_devices_customer_id_open",
@@ -104,7 +106,7 @@ class Device(SQLModel, table=True):
     usb_port: str | None = Field(default=None, max_length=64)
     state: str = Field(max_length=24, index=True)
     state_since: datetime = _ts()
-    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id")
     intake_line_id: int | None = Field(default=None, foreign_key="intake_lines.id", index=True)
     quarantine_reason: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -25,6 +25,7 @@ _NEW: tuple[tuple[str, str, list[str], str | None], ...] = (
     ("batch_items", "ix_batch_items_certificate_id", ["certificate_id"], None),
     ("devices", "ix_devices_intake_line_id", ["intake_line_id"], None),
     ("devices", "ix_devices_imei2", ["imei2"], None),
+    ("devices", "ix_devices_customer_id_created_at", ["customer_id", "created_at"], None),
     ("devices", "ix_devices_customer_id_open", ["customer_id"], "anonymised_at IS NULL"),
     ("intake_lines", "ix_intake_lines_customer_id_open", ["customer_id"], "anonymised_at IS NULL"),
     ("audit_personal", "ix_audit_personal_customer_id_open", ["customer_id"], "value IS NOT NULL"),
@@ -38,6 +39,7 @@ _REDUNDANT: tuple[tuple[str, str, list[str]], ...] = (
     ("audit_events", "ix_audit_events_station_id", ["station_id"]),  # unique (station_id, seq)
     ("audit_events", "ix_audit_events_device_id", ["device_id"]),  # (device_id, action)
     ("audit_checkpoints", "ix_audit_checkpoints_station_id", ["station_id"]),  # (station_id, seq)
+    ("devices", "ix_devices_customer_id", ["customer_id"]),  # (customer_id, created_at)
 )
 
 
