@@ -534,13 +534,37 @@ def main() -> None:
     )
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     ap.add_argument("--timeout", type=float, default=900, help="seconds a command may take")
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL database built (query plans)"
+    )
+    ap.add_argument("--build-into", help=argparse.SUPPRESS)  # internal: the building child
     args = ap.parse_args()
+    if args.build_into:
+        # In a process of its own: a command started from a process holding the base's build
+        # data would start with that process's memory in its peak RSS (fork copies it).
+        home, db_url = Path(args.build_into), args.db
+        ctx = open_station(home, db_url)
+        add_operator(ctx, "bench-admin", "admin", PIN, by=None)
+        info = build(ctx, args.certificates)
+        ctx.engine.dispose()
+        (home / "bench-info.json").write_text(json.dumps(info))
+        return
     home = Path(tempfile.mkdtemp(prefix="bench-records-"))
     db_url = _fresh_db(args.db, home)
-    ctx = open_station(home, db_url)
-    add_operator(ctx, "bench-admin", "admin", PIN, by=None)
-    info = build(ctx, args.certificates)
-    ctx.engine.dispose()
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--certificates",
+            str(args.certificates),
+            "--db",
+            db_url,
+            "--build-into",
+            str(home),
+        ],
+        check=True,
+    )
+    info = json.loads((home / "bench-info.json").read_text())
     print(
         f"  base built in {info['build_s']} s (intake lines {info['lines_s']} s)", file=sys.stderr
     )
@@ -565,6 +589,10 @@ def main() -> None:
             file=sys.stderr,
         )
     dialect = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    if dialect == "postgresql" and not args.keep:
+        admin = args.db.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute(f'DROP DATABASE "{db_url.rsplit("/", 1)[1]}"')
     if args.json:
         print(
             json.dumps(
