@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
@@ -361,23 +362,47 @@ def _devices(session: Session, batch: RecyclingBatch) -> list[Device]:
     )
 
 
-def list_batches(ctx: StationContext, state: str | None = None) -> list[BatchSummary]:
+def _batch_listing(state: str | None) -> Any:
+    """Batches with their phone counts in one query, and none of their manifests (~18 KB each,
+    5,000 batches at five years)."""
+    phones = (
+        select(BatchItem.batch_id, func.count().label("phones"))
+        .group_by(col(BatchItem.batch_id))
+        .subquery()
+    )
+    stmt = select(
+        RecyclingBatch.code,
+        RecyclingBatch.recycler,
+        RecyclingBatch.state,
+        func.coalesce(phones.c.phones, 0),
+        RecyclingBatch.created_at,
+        RecyclingBatch.handed_over_at,
+        RecyclingBatch.received_by,
+    ).outerjoin(phones, phones.c.batch_id == RecyclingBatch.id)
+    if state:
+        stmt = stmt.where(RecyclingBatch.state == state)
+    return stmt
+
+
+def list_batches(
+    ctx: StationContext, state: str | None = None, *, newest: int | None = None
+) -> list[BatchSummary]:
+    """Batches oldest first, or with ``newest`` the newest that many, newest first."""
     with ctx.session() as s:
-        stmt = select(RecyclingBatch).order_by(col(RecyclingBatch.id))
+        stmt = _batch_listing(state)
+        if newest is None:
+            stmt = stmt.order_by(col(RecyclingBatch.id))
+        else:
+            stmt = stmt.order_by(col(RecyclingBatch.id).desc()).limit(newest)
+        return [BatchSummary(*row) for row in s.execute(stmt)]
+
+
+def count_batches(ctx: StationContext, state: str | None = None) -> int:
+    with ctx.session() as s:
+        stmt = select(func.count()).select_from(RecyclingBatch)
         if state:
             stmt = stmt.where(RecyclingBatch.state == state)
-        return [
-            BatchSummary(
-                b.code,
-                b.recycler,
-                b.state,
-                _count(s, b),
-                b.created_at,
-                b.handed_over_at,
-                b.received_by,
-            )
-            for b in s.exec(stmt).all()
-        ]
+        return int(s.execute(stmt).scalar_one())
 
 
 def manifest(

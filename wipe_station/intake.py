@@ -544,33 +544,46 @@ class LineView:
     device_serial: str | None  # the phone matched to it, if any
 
 
-def list_lines(ctx: StationContext, *, unmatched_only: bool = False) -> list[LineView]:
+def _lines(unmatched_only: bool) -> Any:
+    stmt = select(IntakeLine.id)
+    return stmt.where(_is_open()) if unmatched_only else stmt
+
+
+def count_lines(ctx: StationContext, *, unmatched_only: bool = False) -> int:
     with ctx.session() as s:
-        devs = {
-            d.intake_line_id: d.serial
-            for d in s.exec(select(Device).where(col(Device.intake_line_id).is_not(None))).all()
-        }
-        orgs = {c.id: c.org_number for c in s.exec(select(Customer)).all()}
-        out = []
-        for line in s.exec(select(IntakeLine).order_by(col(IntakeLine.id))).all():
-            assert line.id is not None
-            if unmatched_only and line.id in devs:
-                continue
-            out.append(
-                LineView(
-                    line.id,
-                    orgs.get(line.customer_id, "?"),
-                    line.serial,
-                    line.imei,
-                    line.employee_name,
-                    line.employee_phone,
-                    line.reason,
-                    line.source_file,
-                    line.line_no,
-                    devs.get(line.id),
-                )
+        sub = _lines(unmatched_only).subquery()
+        return int(s.execute(select(func.count()).select_from(sub)).scalar_one())
+
+
+def list_lines(
+    ctx: StationContext, *, unmatched_only: bool = False, newest: int | None = None
+) -> list[LineView]:
+    """Intake lines oldest first, or with ``newest`` the newest that many, newest first; each
+    with its customer and matched phone from the same query (not every phone and customer
+    loaded beside them)."""
+    with ctx.session() as s:
+        stmt = (
+            select(
+                IntakeLine.id,
+                func.coalesce(Customer.org_number, "?"),
+                IntakeLine.serial,
+                IntakeLine.imei,
+                IntakeLine.employee_name,
+                IntakeLine.employee_phone,
+                IntakeLine.reason,
+                IntakeLine.source_file,
+                IntakeLine.line_no,
+                Device.serial,
             )
-        return out
+            .outerjoin(Customer, col(Customer.id) == IntakeLine.customer_id)
+            .outerjoin(Device, col(Device.intake_line_id) == IntakeLine.id)
+            .where(col(IntakeLine.id).in_(_lines(unmatched_only)))
+        )
+        if newest is None:
+            stmt = stmt.order_by(col(IntakeLine.id))
+        else:
+            stmt = stmt.order_by(col(IntakeLine.id).desc()).limit(newest)
+        return [LineView(*row) for row in s.execute(stmt)]
 
 
 def unmatched_devices(ctx: StationContext) -> list[Device]:

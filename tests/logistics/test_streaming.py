@@ -121,3 +121,58 @@ def test_sample_streams_numbers_and_draws_as_before(station: StationContext, cur
     assert [r.number for r in chosen] == sorted(r.number for r in ranked[:3])
     assert chosen[0] in all_rows  # the whole export row, batch and signed facts
     assert cursors, "the population is read through a streamed select"
+
+
+def test_intake_and_batch_listings_are_newest_first_and_counted(
+    station: StationContext, db_url: str, monkeypatch, capsys, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from wipe_station import batches, intake
+
+    path = tmp_path / "in.csv"
+    path.write_text("org;serial\n" + "".join(f"{ACME};L{i}\n" for i in range(5)))
+    assert intake.import_csv(station, BOSS, path).errors == []
+    certified_phone(station, "L1")  # matched to its line
+    codes = [batches.create_batch(station, BOSS, "Recycler").code for _ in range(3)]
+    batches.add_phone(station, BOSS, codes[0], "L1")
+    cli_as(station, db_url, monkeypatch, "logistics")
+
+    code, out, _ = run_cli(capsys, monkeypatch, "intake", "list", "--limit", "2")
+    lines = out.splitlines()
+    assert code == 0 and "L4" in lines[0] and "L3" in lines[1]
+    assert lines[2] == "the newest 2 of 5 intake lines (--limit 0 lists them all)"
+    code, out, _ = run_cli(capsys, monkeypatch, "intake", "list", "--unmatched")
+    assert "L1" not in out and out.splitlines()[-1] == "4 intake lines waiting for a phone"
+    code, out, _ = run_cli(capsys, monkeypatch, "intake", "list", "--limit", "0")
+    assert "matched L1" in out and out.splitlines()[-1] == "5 intake lines"
+
+    code, out, _ = run_cli(capsys, monkeypatch, "batch", "list", "--limit", "2")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith(codes[2]) and lines[1].startswith(codes[1])
+    assert lines[2] == "the newest 2 of 3 batches (--limit 0 lists them all)"
+    code, out, _ = run_cli(capsys, monkeypatch, "batch", "list")
+    assert out.splitlines()[-2].startswith(codes[0]) and "    1 phones" in out.splitlines()[-2]
+    assert out.splitlines()[-1] == "3 batches"
+
+
+def test_all_certified_takes_this_stations_phones(
+    station: StationContext, db_url: str, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from wipe_station import batches
+    from wipe_station.db.models import Station
+
+    certified_phone(station, "HERE1")
+    there = certified_phone(station, "THERE1")
+    with station.session() as s:
+        s.add(Station(id="OTHER1", name="Bench 2", public_key_pem="-"))
+        s.flush()
+        s.execute(update(Device).where(Device.id == there.id).values(station_id="OTHER1"))  # type: ignore[arg-type]
+    code = batches.create_batch(station, BOSS, "Recycler").code
+    cli_as(station, db_url, monkeypatch, "logistics")
+    rc, out, _ = run_cli(capsys, monkeypatch, "batch", "add", code, "--all-certified")
+    assert rc == 0 and out.strip() == "added HERE1"
+    rc, out, _ = run_cli(capsys, monkeypatch, "batch", "add", code, "--all-certified")
+    assert rc == 2
+    rc, out, _ = run_cli(
+        capsys, monkeypatch, "batch", "add", code, "--all-certified", "--station", "OTHER1"
+    )
+    assert rc == 0 and out.strip() == "added THERE1"

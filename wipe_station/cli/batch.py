@@ -127,17 +127,33 @@ def handover(rt: Runtime, code: str, received_by: str) -> None:
     type=click.Choice([s.value for s in batches.BatchState]),
     help="Only batches in this state.",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Show at most this many, newest first; 0 shows them all.",
+)
 @pass_runtime
-def list_(rt: Runtime, state: str | None) -> None:
-    """List batches with their state and number of phones."""
+def list_(rt: Runtime, state: str | None, limit: int) -> None:
+    """List batches, newest first, with their state and number of phones, and say how many
+    there are."""
     rt.operator(Permission.MANAGE_BATCHES)
-    rows = batches.list_batches(rt.station(), state)
+    ctx = rt.station()
+    total = batches.count_batches(ctx, state)
+    rows = batches.list_batches(ctx, state, newest=limit or None)
     if not rows:
         click.echo(f"no {state} batches" if state else "no batches")
+        return
     for b in rows:
         when = b.handed_over_at.date().isoformat() if b.handed_over_at else "-"
         recycler = visible(b.recycler)  # typed text: controls shown, not run
         click.echo(f"{b.code:<24} {b.state:<12} {b.phones:>5} phones  {recycler}  {when}")
+    what = f"{state} batches" if state else "batches"
+    if len(rows) < total:
+        click.echo(f"the newest {len(rows)} of {total} {what} (--limit 0 lists them all)")
+    else:
+        click.echo(f"{total} {what}")
 
 
 @batch.command("manifest", short_help="Write the hand-over manifest (.pdf, signed; or .csv).")
