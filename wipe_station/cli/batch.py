@@ -121,7 +121,7 @@ def handover(rt: Runtime, code: str, received_by: str) -> None:
     click.echo(f"handed over {b.code} to {visible(b.recycler)}")
 
 
-@batch.command("list")
+@batch.command("list", short_help="List batches, newest first, with their phone counts.")
 @click.option(
     "--state",
     type=click.Choice([s.value for s in batches.BatchState]),
