@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o600, replace: bool = True) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename; raises ``OSError``
-    (``FileExistsError`` when ``replace`` is False and ``path`` exists) and leaves nothing
-    behind when it fails."""
+def write_atomically(
+    path: Path, data: bytes | Iterable[bytes], *, mode: int = 0o600, replace: bool = True
+) -> None:
+    """Write ``data`` (bytes, or its pieces as they are made) to ``path`` through a temporary
+    file and a rename; raises ``OSError`` (``FileExistsError`` when ``replace`` is False and
+    ``path`` exists) and leaves nothing behind when it fails."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
             os.fchmod(out.fileno(), mode)
-            out.write(data)
+            for piece in [data] if isinstance(data, bytes) else data:
+                out.write(piece)
             out.flush()
             os.fsync(out.fileno())
         if replace:

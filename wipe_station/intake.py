@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, func
+from sqlalchemy import BindParameter, Select, exists, func
 from sqlmodel import Session, col, or_, select
 from stdnum import imei as stdnum_imei
 from stdnum.exceptions import ValidationError
@@ -195,13 +195,17 @@ def _open_line(session: Session, serial: str | None, imei: str | None) -> Intake
         conds.append(IntakeLine.imei == imei)
     if not conds:
         return None  # e.g. an iPhone that refused trust: nothing to match it by yet
-    matched = select(Device.intake_line_id).where(col(Device.intake_line_id).is_not(None))
     return session.exec(
-        select(IntakeLine)
-        .where(or_(*conds))
-        .where(col(IntakeLine.id).not_in(matched))
-        .order_by(col(IntakeLine.id))
+        select(IntakeLine).where(or_(*conds)).where(_is_open()).order_by(col(IntakeLine.id))
     ).first()
+
+
+def _is_open() -> Any:
+    """No phone is matched to the intake line yet: an anti-join on ix_devices_intake_line_id.
+
+    Not ``id NOT IN (SELECT intake_line_id ...)``: on PostgreSQL that subquery's ids (467,000 on
+    a five-year base) spill out of work_mem and are scanned again for every line (issue 30)."""
+    return ~exists().where(Device.intake_line_id == IntakeLine.id)
 
 
 def _open_lines_for(session: Session, rows: list[_Row]) -> dict[str, tuple[int, str, int]]:
@@ -212,8 +216,7 @@ def _open_lines_for(session: Session, rows: list[_Row]) -> dict[str, tuple[int, 
     keys = list(dict.fromkeys(k for r in rows for k in (r.serial, r.imei) if k))
     if not keys:
         return {}
-    matched = select(Device.intake_line_id).where(col(Device.intake_line_id).is_not(None))
-    is_open = col(IntakeLine.id).not_in(matched)
+    is_open = _is_open()
     open_lines = select(
         IntakeLine.id,
         IntakeLine.serial,
@@ -221,7 +224,10 @@ def _open_lines_for(session: Session, rows: list[_Row]) -> dict[str, tuple[int, 
         IntakeLine.source_file,
         IntakeLine.line_no,
     ).where(is_open)
-    waiting = session.execute(select(func.count()).select_from(IntakeLine).where(is_open))
+    # Whether more returns wait than the file has keys, counted no further than that: a count
+    # of every waiting line grows with the base, not with the file.
+    some = select(IntakeLine.id).where(is_open).limit(len(keys) + 1).subquery()
+    waiting = session.execute(select(func.count()).select_from(some))
     candidates: list[tuple[Any, ...]]
     if waiting.scalar_one() <= len(keys):
         # Fewer returns waiting than keys in the file (a new station, or earlier files
@@ -538,33 +544,46 @@ class LineView:
     device_serial: str | None  # the phone matched to it, if any
 
 
-def list_lines(ctx: StationContext, *, unmatched_only: bool = False) -> list[LineView]:
+def _lines(unmatched_only: bool) -> Any:
+    stmt = select(IntakeLine.id)
+    return stmt.where(_is_open()) if unmatched_only else stmt
+
+
+def count_lines(ctx: StationContext, *, unmatched_only: bool = False) -> int:
     with ctx.session() as s:
-        devs = {
-            d.intake_line_id: d.serial
-            for d in s.exec(select(Device).where(col(Device.intake_line_id).is_not(None))).all()
-        }
-        orgs = {c.id: c.org_number for c in s.exec(select(Customer)).all()}
-        out = []
-        for line in s.exec(select(IntakeLine).order_by(col(IntakeLine.id))).all():
-            assert line.id is not None
-            if unmatched_only and line.id in devs:
-                continue
-            out.append(
-                LineView(
-                    line.id,
-                    orgs.get(line.customer_id, "?"),
-                    line.serial,
-                    line.imei,
-                    line.employee_name,
-                    line.employee_phone,
-                    line.reason,
-                    line.source_file,
-                    line.line_no,
-                    devs.get(line.id),
-                )
+        sub = _lines(unmatched_only).subquery()
+        return int(s.execute(select(func.count()).select_from(sub)).scalar_one())
+
+
+def list_lines(
+    ctx: StationContext, *, unmatched_only: bool = False, newest: int | None = None
+) -> list[LineView]:
+    """Intake lines oldest first, or with ``newest`` the newest that many, newest first; each
+    with its customer and matched phone from the same query (not every phone and customer
+    loaded beside them)."""
+    with ctx.session() as s:
+        stmt = (
+            select(
+                IntakeLine.id,
+                func.coalesce(Customer.org_number, "?"),
+                IntakeLine.serial,
+                IntakeLine.imei,
+                IntakeLine.employee_name,
+                IntakeLine.employee_phone,
+                IntakeLine.reason,
+                IntakeLine.source_file,
+                IntakeLine.line_no,
+                Device.serial,
             )
-        return out
+            .outerjoin(Customer, col(Customer.id) == IntakeLine.customer_id)
+            .outerjoin(Device, col(Device.intake_line_id) == IntakeLine.id)
+            .where(col(IntakeLine.id).in_(_lines(unmatched_only)))
+        )
+        if newest is None:
+            stmt = stmt.order_by(col(IntakeLine.id))
+        else:
+            stmt = stmt.order_by(col(IntakeLine.id).desc()).limit(newest)
+        return [LineView(*row) for row in s.execute(stmt)]
 
 
 def unmatched_devices(ctx: StationContext) -> list[Device]:

@@ -55,7 +55,7 @@ def test_all_certified_with_none_waiting_names_that_reason(run: Run, admin: str)
     assert code == 0
     code, _, err = run("batch", "add", code_out.strip(), "--all-certified")
     assert code == 2
-    assert err.strip() == "error: no certified phones are waiting for a batch"
+    assert err.strip() == "error: no certified phones of this station are waiting for a batch"
     code, _, err = run("batch", "add", code_out.strip())
     assert code == 2 and "name phones by serial or IMEI, or use --all-certified" in err
 

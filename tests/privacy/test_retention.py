@@ -222,3 +222,46 @@ def test_free_text_on_phones_without_a_customer_goes_after_hand_over(
         values = [p.value for p in s.exec(select(AuditPersonal)).all()]
     assert "Per Olsen's, ask HR" not in values
     _assert_chain_ok(station)
+
+
+def test_retention_stopped_part_way_is_finished_by_the_next_run(
+    station: StationContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of one row, the run stopped (Ctrl-C) in its third batch: what was done stays
+    done, the next run anonymises the rest, and the customer's audit event is written once."""
+    _setup(station, tmp_path)
+    monkeypatch.setattr(retention, "BATCH", 1)
+    original = retention._in_batches
+    batches_run = 0
+
+    def stopped_in_the_third(ctx, ids, change):  # type: ignore[no-untyped-def]
+        def counted(batch):  # type: ignore[no-untyped-def]
+            nonlocal batches_run
+            batches_run += 1
+            if batches_run == 3:
+                raise KeyboardInterrupt
+            return change(batch)
+
+        return original(ctx, ids, counted)
+
+    monkeypatch.setattr(retention, "_in_batches", stopped_in_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        retention.run(station, BOSS, dry_run=False)
+    with station.session() as s:
+        erased = s.exec(select(AuditPersonal).where(AuditPersonal.value == None)).all()  # noqa: E711
+    assert len(erased) == 2  # two whole batches, the third rolled back
+    plan = retention.plan(station)
+    assert [c.org_number for c in plan.customers] == [ACME]  # still due: not all done
+
+    monkeypatch.setattr(retention, "_in_batches", original)
+    done = retention.run(station, BOSS, dry_run=False)
+    assert [c.org_number for c in done.customers] == [ACME]
+    with station.session() as s:
+        lines = s.exec(select(IntakeLine).where(IntakeLine.serial.in_(["EXP1", "EXP2"]))).all()  # type: ignore[attr-defined]
+        assert all(x.employee_phone is None and x.anonymised_at for x in lines)
+        events = s.exec(select(AuditEvent).where(AuditEvent.action == "retention.anonymised")).all()
+        assert len(events) == 1
+    # Done now, and known to be done without looking at its records again.
+    assert retention.plan(station).customers == []
+    assert retention.run(station, BOSS, dry_run=False).customers == []
+    _assert_chain_ok(station)

@@ -54,6 +54,7 @@ MATRIX: dict[str, tuple[list[str], Permission]] = {
     "certificate release": (["SER1"], P.RELEASE_ERASURE),
     "certificate labels": (["WS-NONE"], P.PRINT_CERTIFICATES),
     "retention run": (["--dry-run"], P.RETENTION),
+    "retention compact": ([], P.RETENTION),
     "privacy export": (["--phone", "+4791234567", "-o", "{tmp}/p.json"], P.PRIVACY_EXPORT),
     "settings list": ([], P.SETTINGS),
     "settings get": (["depot.location"], P.SETTINGS),

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from wipe_station.audit.chain import commitment
+from wipe_station.audit.chain import commitment, hash_event
 from wipe_station.audit.verify import (
     ChainReport,
     CheckpointRecord,
     EventRecord,
+    Walker,
     verify_chain,
     verify_walk,
 )
@@ -30,6 +32,7 @@ from wipe_station.audit.worker import page_rows
 from wipe_station.db.models import AuditCheckpoint, AuditEvent, AuditHead, AuditPersonal, Station
 from wipe_station.errors import StationError
 from wipe_station.identity import StationIdentity, load_public_key
+from wipe_station.listings import stream
 from wipe_station.timeutil import iso, utcnow
 
 BUNDLE_FORMAT = "wipe-station-audit-bundle"
@@ -172,6 +175,14 @@ def _walk_database(
     return walk_events(station_id, _event_rows(conn, station_id, after=last), heads, state)
 
 
+def _walk_after(
+    conn: Connection, station_id: str, after: int, heads: Mapping[int, str], state: WalkState
+) -> str | None:
+    """A resumed walk: the events after ``after`` in one pass (those since the last
+    verification: too few to be worth worker processes)."""
+    return walk_events(station_id, _event_rows(conn, station_id, after), heads, state)
+
+
 def _spare_cores() -> int:
     try:
         cores = len(os.sched_getaffinity(0))
@@ -260,7 +271,10 @@ class _Helper:
             self._answer.exception()  # communicate returns once the process is gone
 
 
-def load_checkpoints(session: Session, station_id: str) -> list[CheckpointRecord]:
+def load_checkpoints(
+    session: Session, station_id: str, from_seq: int = 0
+) -> list[CheckpointRecord]:
+    """A station's checkpoints in order, those signing event ``from_seq`` or later."""
     # Columns, not ORM objects: a million-event chain has 15,625 checkpoints.
     rows = session.execute(
         select(
@@ -270,15 +284,59 @@ def load_checkpoints(session: Session, station_id: str) -> list[CheckpointRecord
             AuditCheckpoint.at,
             AuditCheckpoint.signature,
         )
-        .where(AuditCheckpoint.station_id == station_id)
+        .where(AuditCheckpoint.station_id == station_id, AuditCheckpoint.seq >= from_seq)
         .order_by(AuditCheckpoint.seq)  # type: ignore[arg-type]
     ).all()
     return [CheckpointRecord._make(r) for r in rows]
 
 
-def _check_personal(session: Session, station_id: str) -> str | None:
-    """Personal values still held must match the commitments chained in their events."""
-    rows = session.execute(
+@dataclass(frozen=True)
+class Resume:
+    """A signed checkpoint an earlier verification passed: the next may start after it."""
+
+    seq: int
+    head: str
+
+
+def _resume_state(session: Session, station_id: str, resume: Resume | None) -> WalkState | None:
+    """Where to walk from: after ``resume`` if this database still holds that checkpoint
+    signing that hash (its signature is checked with the others in the walk), else None (the
+    whole chain: a checkpoint that moved or went is for a full walk to explain)."""
+    if resume is None or resume.seq <= 0:
+        return None
+    cp = session.execute(
+        select(func.count()).where(
+            AuditCheckpoint.station_id == station_id,
+            AuditCheckpoint.seq == resume.seq,
+            AuditCheckpoint.head_hash == resume.head,
+        )
+    ).scalar_one()
+    # The event the checkpoint signs must still hash to what it signs (its contents, not only
+    # its stored hash): a walk from there stands on it.
+    mark = session.execute(
+        select(*_COLS).where(AuditEvent.station_id == station_id, AuditEvent.seq == resume.seq)
+    ).first()
+    if not cp or mark is None or mark[-1] != resume.head or hash_event(*mark[:-1]) != resume.head:
+        return None
+    signed = session.execute(
+        select(func.count(func.distinct(AuditCheckpoint.seq))).where(
+            AuditCheckpoint.station_id == station_id, AuditCheckpoint.seq <= resume.seq
+        )
+    ).scalar_one()
+    return WalkState(
+        expected=resume.seq + 1,
+        prev=resume.head,
+        count=resume.seq,
+        signed=signed,
+        last_signed=resume.seq,
+    )
+
+
+def _check_personal(session: Session, station_id: str, after: int = 0) -> str | None:
+    """Personal values still held (of events after ``after``) must match the commitments
+    chained in their events; streamed, as five years hold millions of them."""
+    rows = stream(
+        session,
         select(
             AuditEvent.seq,
             AuditEvent.payload,
@@ -288,7 +346,8 @@ def _check_personal(session: Session, station_id: str) -> str | None:
         )
         .join(AuditPersonal, AuditPersonal.event_id == AuditEvent.id)
         .where(AuditEvent.station_id == station_id, AuditPersonal.value.is_not(None))  # type: ignore[union-attr]
-    ).all()
+        .where(AuditEvent.seq > after),
+    )
     for seq, payload, field, salt, value in rows:
         chained = json.loads(payload).get("personal", {}).get(field)
         if salt is None or chained != commitment(salt, value):
@@ -297,7 +356,11 @@ def _check_personal(session: Session, station_id: str) -> str | None:
 
 
 def verify_database(
-    session: Session, identity: StationIdentity, *, workers: int | None = None
+    session: Session,
+    identity: StationIdentity,
+    *,
+    workers: int | None = None,
+    resume: Mapping[str, Resume] | None = None,
 ) -> list[ChainReport]:
     """Verify every station's chain in this database; this station's with its own key file.
 
@@ -307,7 +370,11 @@ def verify_database(
     begins the session's transaction (as `audit verify` does): a transaction that ran before
     may hold writes of its own, which only this connection sees. What a worker answers is
     still checked against this transaction (its range's count and last hash), and a range that
-    differs, or whose worker fails, is walked here instead."""
+    differs, or whose worker fails, is walked here instead.
+
+    ``resume``: by station, a signed checkpoint an earlier verification passed; that station's
+    chain is walked from just after it (if the database still holds it as it was), and
+    tampering before it is left to a full verification (`audit verify --full`)."""
     if session.in_transaction():
         workers = 0
     reports = []
@@ -319,11 +386,15 @@ def verify_database(
             else load_public_key(station.public_key_pem, f"registered key of station {station.id}")
         )
         conn = session.connection()
+        start = _resume_state(session, station.id, (resume or {}).get(station.id))
+        after = start.count if start is not None else 0
+        walk: Walker = (
+            functools.partial(_walk_database, conn, station.id, workers)
+            if start is None
+            else functools.partial(_walk_after, conn, station.id, after)
+        )
         report = verify_walk(
-            station.id,
-            functools.partial(_walk_database, conn, station.id, workers),
-            load_checkpoints(session, station.id),
-            key,
+            station.id, walk, load_checkpoints(session, station.id, after), key, start
         )
         if report.ok:
             head = session.get(AuditHead, station.id)
@@ -336,7 +407,7 @@ def verify_database(
                     f"the chain head says #{head.last_seq} but #{report.events} is the last event: "
                     "events were deleted",
                 )
-            elif problem := _check_personal(session, station.id):
+            elif problem := _check_personal(session, station.id, after):
                 report = ChainReport(
                     station.id, report.events, report.checkpoints, report.last_signed_seq, problem
                 )

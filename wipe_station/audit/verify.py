@@ -52,6 +52,10 @@ class ChainReport:
     checkpoints: int
     last_signed_seq: int
     problem: str | None = None
+    # The hash the last signed checkpoint the walk passed signs: where the next walk may resume.
+    signed_head: str = ""
+    # The signed checkpoint this walk resumed from (events up to it were not walked again).
+    resumed_from: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -64,10 +68,21 @@ class ChainReport:
     def summary(self) -> str:
         if self.problem:
             return f"BROKEN: station {self.station}: {self.problem}"
-        return (
+        text = (
             f"OK: station {self.station}: {self.events} events, chain intact, "
             f"{self.checkpoints} signed checkpoints (last at #{self.last_signed_seq})"
         )
+        if self.resumed_from is not None:
+            text += (
+                f"; resumed from the signed checkpoint at #{self.resumed_from} verified before "
+                "(--full checks every event)"
+            )
+        return text
+
+    @property
+    def walked(self) -> int:
+        """Events this verification hashed (all of them, unless it resumed)."""
+        return self.events - (self.resumed_from or 0)
 
 
 def _signature_ok(key: Ed25519PublicKey, raw_key: bytes | None, cp: CheckpointRecord) -> bool:
@@ -132,9 +147,12 @@ def verify_walk(
     walk: Walker,
     checkpoints: Iterable[CheckpointRecord],
     public_key: Ed25519PublicKey,
+    start: WalkState | None = None,
 ) -> ChainReport:
     """`verify_chain` with the walk over the events supplied: one pass in order, or ranges
-    walked by several processes (store.py) that judge as one pass would.
+    walked by several processes (store.py) that judge as one pass would. ``start``: where a
+    resumed walk begins (after a signed checkpoint verified before), the start of the chain
+    if None.
 
     A bad checkpoint signature is reported before anything about the events, as always; the
     signatures are checked in a second thread while this one hashes the events, because
@@ -143,7 +161,8 @@ def verify_walk(
     cps = list(checkpoints)
     # As before, a later checkpoint for the same sequence number stands for it.
     heads = {cp.seq: cp.head_hash for cp in cps}
-    state = WalkState()
+    state = start if start is not None else WalkState()
+    resumed_from = state.count if start is not None else None
     with ThreadPoolExecutor(1, thread_name_prefix="audit-signatures") as pool:
         bad_signature = pool.submit(_first_bad_signature, public_key, cps)
         try:
@@ -152,7 +171,13 @@ def verify_walk(
             if problem is None:
                 problem = missing_signed_events(heads, state)
             report: ChainReport | None = ChainReport(
-                station, state.count, state.signed, state.last_signed, problem
+                station,
+                state.count,
+                state.signed,
+                state.last_signed,
+                problem,
+                heads.get(state.last_signed, ""),
+                resumed_from,
             )
         except Exception:
             if bad_signature.result() is None:

@@ -41,20 +41,39 @@ def create(rt: Runtime, recycler: str) -> None:
 @batch.command("add", short_help="Add certified phones to an open batch (exit 1 if any refused).")
 @click.argument("code")
 @click.argument("phones", nargs=-1, metavar="SERIAL|IMEI...")
-@click.option("--all-certified", is_flag=True, help="Add every certified phone not yet in a batch.")
+@click.option(
+    "--all-certified",
+    is_flag=True,
+    help="Add every certified phone of this station (or --station) not yet in a batch.",
+)
+@click.option(
+    "--station",
+    "station_id",
+    help="With --all-certified: take that station's phones instead of this station's.",
+)
 @click.pass_context
-def add(click_ctx: click.Context, code: str, phones: tuple[str, ...], all_certified: bool) -> None:
+def add(
+    click_ctx: click.Context,
+    code: str,
+    phones: tuple[str, ...],
+    all_certified: bool,
+    station_id: str | None,
+) -> None:
     """Add certified phones to open batch CODE, by serial or scanned IMEI, or every certified
-    phone not yet in a batch (--all-certified).
+    phone of this station not yet in a batch (--all-certified; --station ID for another
+    station's on a shared database).
 
     Exit status: 0 all added, 1 some refused (each named with its reason on stderr), 2 none to
     add or no such batch."""
     rt: Runtime = click_ctx.obj
     op = rt.operator(Permission.MANAGE_BATCHES)
+    if station_id is not None and not all_certified:
+        raise StationError("--station goes with --all-certified")
     if all_certified:
-        waiting = tuple(batches.waiting_for_batch(rt.station()))
+        waiting = tuple(batches.waiting_for_batch(rt.station(), station_id))
         if not waiting and not phones:  # the option was given: the reason is that none wait
-            raise StationError("no certified phones are waiting for a batch")
+            who = f"station {station_id}" if station_id else "this station"
+            raise StationError(f"no certified phones of {who} are waiting for a batch")
         phones = phones + waiting
     if not phones:
         raise StationError("name phones by serial or IMEI, or use --all-certified")
@@ -103,23 +122,39 @@ def handover(rt: Runtime, code: str, received_by: str) -> None:
     click.echo(f"handed over {b.code} to {visible(b.recycler)}")
 
 
-@batch.command("list")
+@batch.command("list", short_help="List batches, newest first, with their phone counts.")
 @click.option(
     "--state",
     type=click.Choice([s.value for s in batches.BatchState]),
     help="Only batches in this state.",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Show at most this many, newest first; 0 shows them all.",
+)
 @pass_runtime
-def list_(rt: Runtime, state: str | None) -> None:
-    """List batches with their state and number of phones."""
+def list_(rt: Runtime, state: str | None, limit: int) -> None:
+    """List batches, newest first, with their state and number of phones, and say how many
+    there are."""
     rt.operator(Permission.MANAGE_BATCHES)
-    rows = batches.list_batches(rt.station(), state)
+    ctx = rt.station()
+    total = batches.count_batches(ctx, state)
+    rows = batches.list_batches(ctx, state, newest=limit or None)
     if not rows:
         click.echo(f"no {state} batches" if state else "no batches")
+        return
     for b in rows:
         when = b.handed_over_at.date().isoformat() if b.handed_over_at else "-"
         recycler = visible(b.recycler)  # typed text: controls shown, not run
         click.echo(f"{b.code:<24} {b.state:<12} {b.phones:>5} phones  {recycler}  {when}")
+    what = f"{state} batches" if state else "batches"
+    if len(rows) < total:
+        click.echo(f"the newest {len(rows)} of {total} {what} (--limit 0 lists them all)")
+    else:
+        click.echo(f"{total} {what}")
 
 
 @batch.command("manifest", short_help="Write the hand-over manifest (.pdf, signed; or .csv).")

@@ -55,6 +55,10 @@ def _scope(customer: str | None, start: date | None, end: date | None) -> str:
     return " ".join(p for p in parts if p) or "on this station"
 
 
+# A listing on a terminal shows this many unless told otherwise: the newest are what people look
+# for, and five years hold half a million.
+LIST_LIMIT = 50
+
 _filters = [
     click.option("--customer", help="Organisation number."),
     click.option("--from", "start", callback=iso_date, help="First issue date (YYYY-MM-DD)."),
@@ -73,26 +77,52 @@ def certificate() -> None:
     """Certificates of erasure: list, export as PDF, print batches, verify offline."""
 
 
-@certificate.command("list")
+@certificate.command("list", short_help="List certificates, newest first (default: the 50 newest).")
 @filters
+@click.option(
+    "--since", callback=iso_date, help="Issued on or after this day (YYYY-MM-DD; as --from)."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=LIST_LIMIT,
+    show_default=True,
+    help="Show at most this many, newest first; 0 shows them all.",
+)
 @pass_runtime
-def list_(rt: Runtime, customer: str | None, start: date | None, end: date | None) -> None:
-    """List certificates, oldest first."""
+def list_(
+    rt: Runtime,
+    customer: str | None,
+    start: date | None,
+    end: date | None,
+    since: date | None,
+    limit: int,
+) -> None:
+    """List certificates, newest first, and say how many there are in all: the newest 50
+    unless --limit says otherwise, narrowed by --customer, --since/--from and --to."""
+    from wipe_station.listings import count_certificates, list_certificates
+
     rt.operator(Permission.PRINT_CERTIFICATES)
     ctx = rt.station()
+    start = max(filter(None, (start, since)), default=None)
     with ctx.session() as session:
-        rows = _query(session, customer, start, end)
-        for cert in rows:
-            dev = session.get(Device, cert.device_id)
-            assert dev is not None
-            mark = "  EMULATED" if cert.emulated else ""
-            mark += "  SUPERSEDED" if cert.superseded_by_id else ""
+        total = count_certificates(session, customer, start, end)
+        shown = 0
+        for row in list_certificates(session, customer, start, end, limit=limit or None):
+            shown += 1
+            mark = "  EMULATED" if row.emulated else ""
+            mark += "  SUPERSEDED" if row.superseded else ""
             click.echo(
                 # The model and serial are what the phone said: controls shown, not run.
-                f"{cert.number}  {cert.issued_at:%Y-%m-%d %H:%M}  {dev.platform:<7} "
-                f"{visible(dev.model[:24]):<24} {visible(dev.serial)}{mark}"
+                f"{row.number}  {row.issued_at:%Y-%m-%d %H:%M}  {row.platform:<7} "
+                f"{visible(row.model[:24]):<24} {visible(row.serial)}{mark}"
             )
-    click.echo(f"{len(rows)} certificates" if rows else "no certificates")
+    if not total:
+        click.echo("no certificates")
+    elif shown < total:
+        click.echo(f"the newest {shown} of {total} certificates (--limit 0 lists them all)")
+    else:
+        click.echo(f"{total} certificates")
 
 
 @certificate.command("export")

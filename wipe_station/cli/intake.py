@@ -46,19 +46,35 @@ def import_(click_ctx: click.Context, file: Path) -> None:
 
 @intake.command("list", short_help="List announced returns with the employees' details.")
 @click.option("--unmatched", is_flag=True, help="Only lines no phone has been matched to.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Show at most this many, newest first; 0 shows them all.",
+)
 @pass_runtime
-def list_(rt: Runtime, unmatched: bool) -> None:
-    """List announced returns (with the employee's details, for logistics staff only)."""
+def list_(rt: Runtime, unmatched: bool, limit: int) -> None:
+    """List announced returns, newest first (with the employee's details, for logistics staff
+    only), and say how many there are."""
     rt.operator(Permission.IMPORT_INTAKE)
-    lines = intake_core.list_lines(rt.station(), unmatched_only=unmatched)
+    ctx = rt.station()
+    total = intake_core.count_lines(ctx, unmatched_only=unmatched)
+    lines = intake_core.list_lines(ctx, unmatched_only=unmatched, newest=limit or None)
     if not lines:
         click.echo("no intake lines waiting for a phone" if unmatched else "no intake lines")
+        return
     for v in lines:
         # Every cell came from a customer's spreadsheet or a phone: controls shown, not run.
         ident = " / ".join(visible(x) for x in (v.serial, v.imei) if x)
         who = ", ".join(visible(x) for x in (v.employee_name, v.employee_phone) if x) or "-"
         phone = f"matched {visible(v.device_serial)}" if v.device_serial else "waiting"
         click.echo(f"{v.id:>6}  {visible(v.customer)}  {ident:<34} {who:<36} {phone}")
+    what = "intake lines waiting for a phone" if unmatched else "intake lines"
+    if len(lines) < total:
+        click.echo(f"the newest {len(lines)} of {total} {what} (--limit 0 lists them all)")
+    else:
+        click.echo(f"{total} {what}")
 
 
 @intake.command("unmatched")

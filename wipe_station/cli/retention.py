@@ -66,3 +66,34 @@ def run(rt: Runtime, dry_run: bool) -> None:
         click.echo(f"skipped {reason}", err=True)
     if plan.skipped:
         click.get_current_context().exit(1)
+
+
+@retention.command(
+    "compact",
+    short_help="Rewrite the database files so anonymised values leave the disk (quiet hour).",
+)
+@click.option(
+    "--now",
+    is_flag=True,
+    help="PostgreSQL: rewrite even while other stations are connected (they wait meanwhile).",
+)
+@pass_runtime
+def compact(rt: Runtime, now: bool) -> None:
+    """Make anonymised and purged values unrecoverable from the database files. `retention
+    run` does it on SQLite; on PostgreSQL it rewrites the tables only when no other station
+    is connected, as the rewrite locks them out for as long as it takes. Run this in a quiet
+    hour; with other stations connected it refuses unless --now.
+
+    Exit status: 0 done, 2 other stations are connected (PostgreSQL, without --now)."""
+    from wipe_station.errors import StationError
+
+    rt.operator(Permission.RETENTION)
+    ctx = rt.station()
+    if ctx.engine.dialect.name == "postgresql" and not now:
+        others = retention_core.other_connections(ctx)
+        if others:
+            raise StationError(
+                f"{others} other connections to this database: the rewrite would lock them out; "
+                "run it when the stations are idle, or add --now"
+            )
+    click.echo(f"database compacted ({retention_core.compact(ctx, rewrite=True)})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -177,15 +177,17 @@ def claim_output(path: Path) -> None:
         raise StationError(f"{visible(path)} exists: add --force to replace it")
 
 
-def write_file(path: Path, data: bytes | str) -> None:
+def write_file(path: Path, data: bytes | str | Iterable[bytes | str]) -> None:
     """Write an output file readable by its owner only (0600, whatever the umask), or fail
     with one line naming the path and the reason. An existing file is replaced only with
-    ``--force``; the station's keys and database never. Written whole or not at all
-    (`atomic.write_atomically`): a full disk leaves no half PDF behind."""
+    ``--force``; the station's keys and database never. ``data`` may come in pieces (an export
+    streamed as it is read). Written whole or not at all (`atomic.write_atomically`): a full
+    disk or a failed piece leaves no half file behind."""
     from wipe_station.atomic import write_atomically
 
     check_output(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    pieces = [data] if isinstance(data, bytes | str) else data
+    raw = (p.encode("utf-8") if isinstance(p, str) else p for p in pieces)
     try:
         # Without --force an existing file (or a symlink planted there) is never replaced.
         write_atomically(path, raw, replace=_force())

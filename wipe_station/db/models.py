@@ -56,6 +56,15 @@ class IntakeLine(SQLModel, table=True):
     """A return the customer announced; matched to a phone by serial or IMEI when plugged in."""
 
     __tablename__ = "intake_lines"
+    # Retention: one customer's lines not anonymised yet (docs/queries.md).
+    __table_args__ = (
+        Index(
+            "ix_intake_lines_customer_id_open",
+            "customer_id",
+            postgresql_where=text("anonymised_at IS NULL"),
+            sqlite_where=text("anonymised_at IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
     serial: str | None = Field(default=None, max_length=64, index=True)
@@ -78,8 +87,8 @@ _CURRENT_CERTIFICATE = text("superseded_by_id IS NULL")
 
 class Device(SQLModel, table=True):
     __tablename__ = "devices"
-    # One live record per phone identity; a phone handed over and returned gets a new one.
     __table_args__ = (
+        # One live record per phone identity; a phone handed over and returned gets a new one.
         Index(
             "uq_devices_live_identity",
             "platform",
@@ -88,13 +97,22 @@ class Device(SQLModel, table=True):
             sqlite_where=_LIVE_DEVICE,
             postgresql_where=_LIVE_DEVICE,
         ),
+        # A customer's phones by time received (the customer's report); serves by customer.
+        Index("ix_devices_customer_id_created_at", "customer_id", "created_at"),
+        # Retention: one customer's phones not anonymised yet (docs/queries.md).
+        Index(
+            "ix_devices_customer_id_open",
+            "customer_id",
+            postgresql_where=text("anonymised_at IS NULL"),
+            sqlite_where=text("anonymised_at IS NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     station_id: str = Field(foreign_key="stations.id", max_length=16)
     platform: str = Field(max_length=16)
     serial: str = Field(max_length=64, index=True)
     imei: str | None = Field(default=None, max_length=15, index=True)
-    imei2: str | None = Field(default=None, max_length=15)
+    imei2: str | None = Field(default=None, max_length=15, index=True)
     udid: str | None = Field(default=None, max_length=64)
     manufacturer: str = Field(default="", max_length=100)
     model: str = Field(default="", max_length=100)
@@ -104,8 +122,8 @@ class Device(SQLModel, table=True):
     usb_port: str | None = Field(default=None, max_length=64)
     state: str = Field(max_length=24, index=True)
     state_since: datetime = _ts()
-    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
-    intake_line_id: int | None = Field(default=None, foreign_key="intake_lines.id")
+    customer_id: int | None = Field(default=None, foreign_key="customers.id")
+    intake_line_id: int | None = Field(default=None, foreign_key="intake_lines.id", index=True)
     quarantine_reason: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     emulated: bool = False
@@ -143,7 +161,8 @@ class Evidence(SQLModel, table=True):
     __tablename__ = "evidence"
     __table_args__ = (UniqueConstraint("job_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
-    job_id: int = Field(foreign_key="wipe_jobs.id", index=True)
+    # No index of its own: the unique (job_id, seq) index serves every lookup by job.
+    job_id: int = Field(foreign_key="wipe_jobs.id")
     seq: int
     step: str = Field(max_length=16)
     check: str = Field(max_length=64)
@@ -172,7 +191,7 @@ class Certificate(SQLModel, table=True):
     year: int
     sequence: int
     device_id: int = Field(foreign_key="devices.id", index=True)
-    job_id: int | None = Field(default=None, foreign_key="wipe_jobs.id")
+    job_id: int | None = Field(default=None, foreign_key="wipe_jobs.id", index=True)
     audit_event_id: int | None = Field(default=None, foreign_key="audit_events.id")
     issued_at: datetime = _ts(index=True)
     payload_json: str = Field(sa_column=Column(Text, nullable=False))
@@ -195,6 +214,8 @@ class CertificateCounter(SQLModel, table=True):
 
 class RecyclingBatch(SQLModel, table=True):
     __tablename__ = "recycling_batches"
+    # Open batches (and the other states) without reading 5,000 batches' manifests.
+    __table_args__ = (Index("ix_recycling_batches_state", "state"),)
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
     recycler: str = Field(max_length=200)
@@ -215,7 +236,8 @@ class BatchItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="recycling_batches.id", index=True)
     device_id: int = Field(foreign_key="devices.id", unique=True)
-    certificate_id: int = Field(foreign_key="certificates.id")
+    # Indexed: deleting a certificate checks this foreign key (a scan per row without it).
+    certificate_id: int = Field(foreign_key="certificates.id", index=True)
     added_at: datetime = _ts()
 
 
@@ -230,14 +252,19 @@ class AuditHead(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
-    __table_args__ = (UniqueConstraint("station_id", "seq"),)
+    # The unique (station_id, seq) index serves a station's events in order and by sequence;
+    # (device_id, action) a phone's events of one kind (released to leave again, ...).
+    __table_args__ = (
+        UniqueConstraint("station_id", "seq"),
+        Index("ix_audit_events_device_id_action", "device_id", "action"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    station_id: str = Field(max_length=16, index=True)
+    station_id: str = Field(max_length=16)
     seq: int
     at: str = Field(max_length=32)  # the ISO string is what is hashed: no round-trip drift
     operator: str = Field(max_length=64)
     action: str = Field(max_length=64, index=True)
-    device_id: int | None = Field(default=None, index=True)
+    device_id: int | None = None
     payload: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
@@ -249,6 +276,15 @@ class AuditPersonal(SQLModel, table=True):
     __tablename__ = "audit_personal"
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="audit_events.id", index=True)
+    __table_args__ = (
+        # Retention: one customer's values not erased yet (docs/queries.md).
+        Index(
+            "ix_audit_personal_customer_id_open",
+            "customer_id",
+            postgresql_where=text("value IS NOT NULL"),
+            sqlite_where=text("value IS NOT NULL"),
+        ),
+    )
     # Whose personal data this is, so retention can find it when that customer's contract ends.
     customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
     field: str = Field(max_length=64)
@@ -258,8 +294,10 @@ class AuditPersonal(SQLModel, table=True):
 
 class AuditCheckpoint(SQLModel, table=True):
     __tablename__ = "audit_checkpoints"
+    # A station's checkpoints by sequence: `audit verify` resumes from one.
+    __table_args__ = (Index("ix_audit_checkpoints_station_id_seq", "station_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
-    station_id: str = Field(max_length=16, index=True)
+    station_id: str = Field(max_length=16)
     seq: int
     head_hash: str = Field(max_length=64)
     at: str = Field(max_length=32)

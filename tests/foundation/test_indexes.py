@@ -1,0 +1,58 @@
+"""Migration 0006: the indexes users' queries need exist, the redundant ones are gone, and the
+migration goes down and up again."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import inspect
+
+from wipe_station.db import migrate
+from wipe_station.db.engine import make_engine
+
+WANTED = {
+    "certificates": {("ix_certificates_job_id", ("job_id",))},
+    "batch_items": {("ix_batch_items_certificate_id", ("certificate_id",))},
+    "devices": {
+        ("ix_devices_intake_line_id", ("intake_line_id",)),
+        ("ix_devices_imei2", ("imei2",)),
+        ("ix_devices_customer_id_open", ("customer_id",)),
+        ("ix_devices_customer_id_created_at", ("customer_id", "created_at")),
+    },
+    "intake_lines": {("ix_intake_lines_customer_id_open", ("customer_id",))},
+    "audit_personal": {("ix_audit_personal_customer_id_open", ("customer_id",))},
+    "recycling_batches": {("ix_recycling_batches_state", ("state",))},
+    "audit_checkpoints": {("ix_audit_checkpoints_station_id_seq", ("station_id", "seq"))},
+    "audit_events": {("ix_audit_events_device_id_action", ("device_id", "action"))},
+}
+GONE = {
+    "evidence": "ix_evidence_job_id",
+    "audit_events": "ix_audit_events_station_id",
+    "audit_checkpoints": "ix_audit_checkpoints_station_id",
+    "devices": "ix_devices_customer_id",
+}
+
+
+def _indexes(engine, table: str) -> set[tuple[str, tuple[str, ...]]]:  # type: ignore[no-untyped-def]
+    return {(ix["name"], tuple(ix["column_names"])) for ix in inspect(engine).get_indexes(table)}
+
+
+def test_migration_0006_adds_the_indexes_and_drops_the_redundant(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        migrate.upgrade(engine)
+        for table, wanted in WANTED.items():
+            assert wanted <= _indexes(engine, table), table
+        for table, name in GONE.items():
+            assert name not in {n for n, _ in _indexes(engine, table)}
+        # The unique (job_id, seq) index that makes ix_evidence_job_id redundant is still there.
+        uniques = inspect(engine).get_unique_constraints("evidence")
+        assert any(u["column_names"] == ["job_id", "seq"] for u in uniques)
+        with engine.connect() as conn:
+            command.downgrade(migrate._config(conn), "0004")
+            conn.commit()
+        assert ("ix_evidence_job_id", ("job_id",)) in _indexes(engine, "evidence")
+        assert "ix_certificates_job_id" not in {n for n, _ in _indexes(engine, "certificates")}
+        migrate.upgrade(engine)
+        assert WANTED["devices"] <= _indexes(engine, "devices")
+    finally:
+        engine.dispose()
