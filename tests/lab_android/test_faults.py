@@ -16,7 +16,12 @@ from drivers.emulated.android.lab import AndroidLab
 
 
 def _usb(lab: AndroidLab, signer: PythonRSASigner) -> AdbDevice:
-    (udev,) = list(usb.core.find(find_all=True, backend=lab.bus.backend()))
+    # The phone's USB function changes on its own clock; the lab's loop puts it on the bus a
+    # moment later (under load, after the caller looked): wait for it as a client polls.
+    found: list[usb.core.Device] = []
+    assert _wait(lambda: found.extend(usb.core.find(find_all=True, backend=lab.bus.backend()))
+                 or bool(found))  # fmt: skip
+    (udev,) = found
     dev = AdbDevice(PyUsbTransport(udev), default_transport_timeout_s=1)
     dev.connect(rsa_keys=[signer], auth_timeout_s=3, read_timeout_s=3)
     return dev
