@@ -9,6 +9,7 @@ import click
 from wipe_station import batches
 from wipe_station.cli.runtime import (
     Runtime,
+    limit_option,
     output_file,
     output_or_print_folder,
     pass_runtime,
@@ -128,13 +129,7 @@ def handover(rt: Runtime, code: str, received_by: str) -> None:
     type=click.Choice([s.value for s in batches.BatchState]),
     help="Only batches in this state.",
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="Show at most this many, newest first; 0 shows them all.",
-)
+@limit_option
 @pass_runtime
 def list_(rt: Runtime, state: str | None, limit: int) -> None:
     """List batches, newest first, with their state and number of phones, and say how many

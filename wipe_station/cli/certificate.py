@@ -12,6 +12,7 @@ from wipe_station.certify import issued_between
 from wipe_station.cli.runtime import (
     Runtime,
     iso_date,
+    limit_option,
     output_file,
     output_or_print_folder,
     pass_runtime,
@@ -57,7 +58,6 @@ def _scope(customer: str | None, start: date | None, end: date | None) -> str:
 
 # A listing on a terminal shows this many unless told otherwise: the newest are what people look
 # for, and five years hold half a million.
-LIST_LIMIT = 50
 
 _filters = [
     click.option("--customer", help="Organisation number."),
@@ -82,13 +82,7 @@ def certificate() -> None:
 @click.option(
     "--since", callback=iso_date, help="Issued on or after this day (YYYY-MM-DD; as --from)."
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=LIST_LIMIT,
-    show_default=True,
-    help="Show at most this many, newest first; 0 shows them all.",
-)
+@limit_option
 @pass_runtime
 def list_(
     rt: Runtime,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from wipe_station import intake as intake_core
-from wipe_station.cli.runtime import Runtime, pass_runtime
+from wipe_station.cli.runtime import Runtime, limit_option, pass_runtime
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
 from wipe_station.safe_text import joined, visible
@@ -46,13 +46,7 @@ def import_(click_ctx: click.Context, file: Path) -> None:
 
 @intake.command("list", short_help="List announced returns with the employees' details.")
 @click.option("--unmatched", is_flag=True, help="Only lines no phone has been matched to.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="Show at most this many, newest first; 0 shows them all.",
-)
+@limit_option
 @pass_runtime
 def list_(rt: Runtime, unmatched: bool, limit: int) -> None:
     """List announced returns, newest first (with the employee's details, for logistics staff

@@ -197,6 +197,18 @@ def write_file(path: Path, data: bytes | str | Iterable[bytes | str]) -> None:
         raise StationError(f"cannot write {visible(path)}: {exc.strerror}") from exc
 
 
+def limit_option(f: F) -> F:
+    """``--limit N`` for a listing: the newest N (50), 0 for all; the listing says how many
+    there are in all."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=0),
+        default=50,
+        show_default=True,
+        help="Show at most this many, newest first; 0 shows them all.",
+    )(f)
+
+
 def output_file(required: bool = True, help: str | None = None) -> Callable[[F], F]:
     """``-o/--output FILE`` and ``--force`` (replace FILE if it exists), for ``write_file``."""
 
