@@ -51,6 +51,7 @@ MATRIX: dict[str, tuple[list[str], Permission]] = {
     "certificate export": (["WS-NONE", "-o", "{tmp}/c.pdf"], P.PRINT_CERTIFICATES),
     "certificate batch": (["-o", "{tmp}/all.pdf"], P.PRINT_CERTIFICATES),
     "certificate release": (["SER1"], P.RELEASE_ERASURE),
+    "device erase-again": (["SER1"], P.WIPE),
     "certificate labels": (["WS-NONE"], P.PRINT_CERTIFICATES),
     "retention run": (["--dry-run"], P.RETENTION),
     "privacy export": (["--phone", "+4791234567", "-o", "{tmp}/p.json"], P.PRIVACY_EXPORT),
