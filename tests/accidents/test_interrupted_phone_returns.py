@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from drivers.contract import ScreenSeen
 from drivers.emulated.android.lab import AndroidLab, LabAndroid
 from wipe_station.audit.log import Actor
 from wipe_station.cli.main import main
 from wipe_station.context import StationContext, open_station
 from wipe_station.db.models import AuditEvent, Device, Evidence, WipeJob
 from wipe_station.operators import add_operator
-from wipe_station.orchestrator.approvals import Decisions
+from wipe_station.orchestrator.approvals import Attestations, Decisions
 from wipe_station.orchestrator.engine import Engine
 from wipe_station.startup import start_station
 
@@ -225,6 +226,52 @@ def test_the_cli_way_on_for_an_undecided_phone(
             assert move.operator == "boris"
         view = _plug_in_and_run(ctx, lab, handle)
         assert view.state == "certified" and handle.phone.resets == 1
+    finally:
+        lab.close()
+        ctx.close()
+
+
+def test_a_phone_back_in_the_setup_wizard_is_certified_on_the_technicians_word(
+    home: Path, sqlite_url: str
+) -> None:
+    """It had ADB before the stop and returns without it (the setup wizard's default after a
+    reset): the station asks what the screen shows; Welcome, from a named technician, makes it
+    verified at the level it got (attested, not read back) and certified."""
+    ctx, lab, handle = _left_interrupted(home, sqlite_url, "pixel-8-userdebug-pulled-after-reset")
+    try:
+        handle.phone.technician.plug_in()
+        boris = Actor("boris", None, "technician")
+        attestations = Attestations()
+        engine = Engine(
+            ctx, ANNA, android_backend=lab.bus.backend(), emulated=True, attestations=attestations
+        )
+
+        async def scenario() -> str:
+            await asyncio.sleep(0.3)
+            job = asyncio.ensure_future(engine.run_android("1-1"))
+            for _ in range(400):
+                if "1-1" in attestations.waiting():
+                    break
+                await asyncio.sleep(0.025)
+            else:
+                raise AssertionError("nobody was asked what the screen shows")
+            assert handle.phone.screen == "welcome"  # what the technician sees
+            attestations.answer("1-1", ScreenSeen.WELCOME, boris)
+            view = await job
+            await engine.close()
+            return view.state
+
+        assert asyncio.run(scenario()) == "certified"
+        assert handle.phone.resets == 1  # not erased a second time
+        with ctx.session() as s:
+            job = s.exec(select(WipeJob).order_by(col(WipeJob.id).desc())).first()
+            assert job is not None and job.verification_level == "attested"
+            checks = {
+                e.check: e.ok for e in s.exec(select(Evidence).where(Evidence.job_id == job.id))
+            }
+            assert checks["returned_without_adb"] is True
+            assert checks["screen_attested"] is True
+            assert "test_harness_flag" not in checks  # nothing claimed as read back
     finally:
         lab.close()
         ctx.close()
