@@ -138,6 +138,33 @@ class VerifyResult:
     quarantine: bool = False
 
 
+class Returned(StrEnum):
+    """What an interrupted phone reports when it comes back (the station stopped mid-erase)."""
+
+    RESET = "reset"  # factory state, seen at the level the verdict's VerifyResult names
+    NOT_RESET = "not_reset"  # still the owner's phone: it is erased again by the normal route
+    UNSURE = "unsure"  # neither: it waits for a named decision of the technician
+
+
+@dataclass(frozen=True, slots=True)
+class Before:
+    """What the records kept of an interrupted erasure, for judging the phone that returns.
+
+    A driver object does not survive a stop: this is all that is known of the phone before."""
+
+    route: str = ""  # the reset route chosen, "" when the erase never got that far
+    boot_count: int | None = None  # Android: settings global boot_count read before the reset
+    had_adb: bool = False  # Android: the station's key was accepted before the reset
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnVerdict:
+    returned: Returned
+    reason: str
+    evidence: tuple[EvidenceItem, ...] = ()
+    verified: VerifyResult | None = None  # set when RESET: the verification it actually got
+
+
 class DriverError(Exception):
     """A phone did something the driver cannot go on from; the message is for the technician."""
 
@@ -180,3 +207,11 @@ class PhoneDriver(Protocol):
     async def verify(
         self, progress: Progress | None = None, attest: Attest | None = None
     ) -> VerifyResult: ...
+
+    async def judge_return(
+        self, before: Before, progress: Progress, attest: Attest | None
+    ) -> ReturnVerdict:
+        """After ``identify`` of a phone whose erasure a stopped station left interrupted:
+        reset, not reset, or unsure, from what the phone reports now (never from this object's
+        memory of an erase it did not do)."""
+        ...

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from drivers.contract import (
     ActivationLock,
     Attest,
+    Before,
     Blocker,
     DeviceFacts,
     DeviceGone,
@@ -21,13 +22,19 @@ from drivers.contract import (
     Outcome,
     PhoneDriver,
     Progress,
+    Returned,
     VerificationLevel,
+    VerifyResult,
 )
 
 Confirm = Callable[[DeviceFacts, list[Blocker]], Awaitable[bool]]
 # Called before each stage (and after identify/blockers) so the caller can record the state
-# change before the phone is touched: "identified", "checked", "erase", "wait", "verify".
+# change before the phone is touched: "identified", "checked", "erase", "wait", "verify"; for a
+# phone a stopped station left interrupted, "not_reset" before it is erased again.
 StageHook = Callable[[str, "PipelineResult"], Awaitable[None]]
+# An interrupted phone the station cannot judge: the technician's named decision, True to
+# erase it again (the application records who decided before it returns), False to leave it.
+Decide = Callable[[str], Awaitable[bool]]
 
 
 @dataclass
@@ -46,6 +53,11 @@ class PipelineResult:
     activation_lock_reason: str = ""
     quarantine: bool = False  # erased but locked to its owner: back to the customer
     stage: str = ""  # where it ended: identify, blockers, erase, wait, verify
+    # Set by the "identified" hook for a phone a stopped station left interrupted: what the
+    # records kept of that erasure; the phone is judged before anything else is done.
+    resume: Before | None = None
+    can_attest: bool = True  # someone can confirm a screen (the judging may ask)
+    returned: Returned | None = None  # the judgement of an interrupted phone
 
     @property
     def blocked(self) -> bool:
@@ -60,6 +72,7 @@ async def wipe_phone(
     return_timeout_s: float = 900.0,
     on_stage: StageHook | None = None,
     attest: Attest | None = None,
+    decide: Decide | None = None,
 ) -> PipelineResult:
     result = PipelineResult(None, "")
 
@@ -74,6 +87,12 @@ async def wipe_phone(
         result.facts, evidence = await driver.identify()
         result.evidence += evidence
         await stage("identified")
+        if result.resume is not None:
+            verified = await _judge(driver, progress, attest, decide, result, stage)
+            if verified is not None:
+                return _verified(driver, result, verified)
+            if result.outcome is not None:
+                return result
         result.stage = "blockers"
         result.blockers, evidence = await driver.blockers()
         result.evidence += evidence
@@ -101,6 +120,44 @@ async def wipe_phone(
     except DriverError as exc:
         result.outcome, result.reason = Outcome.FAILED, f"{result.stage}: {exc}"
         return result
+    return _verified(driver, result, verified)
+
+
+async def _judge(
+    driver: PhoneDriver,
+    progress: Progress,
+    attest: Attest | None,
+    decide: Decide | None,
+    result: PipelineResult,
+    stage: Callable[[str], Awaitable[None]],
+) -> VerifyResult | None:
+    """An interrupted phone back on the bus: its verification if it came back reset; None to
+    go on erasing it (not reset, or the technician decided so); ``result.outcome`` set to
+    INTERRUPTED when it waits for a decision nobody gave."""
+    assert result.resume is not None
+    result.stage = "verify"
+    verdict = await driver.judge_return(
+        result.resume, progress, attest if result.can_attest else None
+    )
+    result.evidence += verdict.evidence
+    result.returned = verdict.returned
+    if verdict.returned is Returned.RESET:
+        assert verdict.verified is not None
+        await stage("verify")
+        return verdict.verified
+    result.reason = verdict.reason
+    unsure = verdict.returned is Returned.UNSURE
+    if unsure and (decide is None or not await decide(verdict.reason)):
+        result.outcome = Outcome.INTERRUPTED
+        result.reason = f"waiting for a technician's decision: {verdict.reason}"
+        return None
+    await stage("not_reset")
+    return None
+
+
+def _verified(
+    driver: PhoneDriver, result: PipelineResult, verified: VerifyResult
+) -> PipelineResult:
     result.evidence += verified.evidence
     result.outcome, result.reason = verified.outcome, verified.reason
     result.erasure_class, result.reusable = verified.erasure_class, verified.reusable

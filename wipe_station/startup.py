@@ -97,7 +97,8 @@ class Recovery:
             n = len(self.interrupted)
             out.append(
                 f"{n} erasure{'s' if n != 1 else ''} cut off last time: now interrupted; "
-                "plug the phone in again to erase and verify it"
+                "plug the phone in again: certified if it reports a reset, else erased again "
+                "(or it waits for a technician's decision)"
             )
         if self.certified:
             out.append(

@@ -31,6 +31,7 @@ from drivers.android.usb_transport import PyUsbTransport
 from drivers.contract import (
     ActivationLock,
     Attest,
+    Before,
     Blocker,
     BlockerCode,
     DeviceFacts,
@@ -41,6 +42,8 @@ from drivers.contract import (
     Outcome,
     Platform,
     Progress,
+    Returned,
+    ReturnVerdict,
     ScreenSeen,
     UsbDeviceInfo,
     UsbKind,
@@ -712,12 +715,16 @@ class AndroidDriver:
             if {"boot_count_restarted", "android_id_changed"} & set(failed):
                 reason += " (the phone restarted but was not reset)"
             return VerifyResult(Outcome.FAILED, reason, tuple(evidence), erasure_class)
+        return self._read_back("factory state read back over ADB", evidence, encrypted)
+
+    def _read_back(self, said: str, evidence: list[EvidenceItem], encrypted: bool) -> VerifyResult:
+        """A Test Harness reset's factory state, read back over ADB: level READBACK."""
         note = "" if encrypted else " (storage not encrypted: NIST Clear only)"
         return VerifyResult(
             Outcome.VERIFIED,
-            "factory state read back over ADB" + note,
+            said + note,
             tuple(evidence),
-            erasure_class,
+            "purge" if encrypted else "clear",
             level=VerificationLevel.READBACK,
             activation_lock=ActivationLock.NOT_LOCKED,
             activation_lock_reason="Test Harness Mode skips the setup wizard; " + self._lock_line(),
@@ -792,3 +799,123 @@ class AndroidDriver:
 
             return await self._io(self._verify, on_prompt)
         return await self._attested(progress, attest)
+
+    # -- judge a phone a stopped station left mid-erase -------------------------------------
+    def _factory_readback(self, before: Before) -> ReturnVerdict:
+        """Key accepted: read the phone's state back, with nothing from the erase but what the
+        records kept (``before``). Test Harness Mode is the only reset that keeps the key, and
+        sets persist.sys.test_harness; a phone that kept the key without it was not wiped."""
+        evidence: list[EvidenceItem] = [
+            EvidenceItem(
+                "verify",
+                "station_key_kept",
+                "AUTH SIGNATURE (station key)",
+                "signature accepted without a new prompt",
+                True,
+            )
+        ]
+
+        def read(check: str, good: Callable[[str], bool]) -> bool:
+            out, item = self._shell("verify", check)
+            ok = good(out)
+            evidence.append(EvidenceItem("verify", check, item.request, item.response, ok))
+            return ok
+
+        harness = read("test_harness_flag", lambda o: o == "1")
+        factory = [
+            read("setup_complete", lambda o: o == "1"),
+            read("accounts", lambda o: o == "0"),
+            read("users", lambda o: o == "1"),
+            read("user_apps", lambda o: o == "0"),
+            read("user_files", lambda o: o == "0"),
+            read("owners", lambda o: readings.owners_from_dpm(o) is False)
+            if self.sdk >= LIST_OWNERS_SDK
+            else read("device_owner_legacy", lambda o: o == "0"),
+        ]
+        after = readings.count(self._shell("verify", "boot_count")[0])
+        restarted = (
+            before.boot_count is not None and after is not None and after < before.boot_count
+        )
+        evidence.append(
+            EvidenceItem(
+                "verify",
+                "boot_count_restarted",
+                allowlist.SHELL["boot_count"],
+                f"before {before.boot_count} (kept in the records), after {after}",
+                restarted,
+            )
+        )
+        encrypted = self._shell("verify", "crypto_state")[0] == "encrypted"
+        self._drop()
+        user_data = not all(factory[1:5])
+        if not harness or user_data:
+            why = "Test Harness Mode is off" if not harness else "user data is still there"
+            return ReturnVerdict(
+                Returned.NOT_RESET,
+                f"came back not reset: the station's key still works and {why}",
+                tuple(evidence),
+            )
+        if not all(factory) or (before.boot_count is not None and not restarted):
+            failed = ", ".join(e.check for e in evidence if not e.ok)
+            return ReturnVerdict(
+                Returned.UNSURE,
+                f"came back in Test Harness Mode but not all of the factory state reads back "
+                f"({failed})",
+                tuple(evidence),
+            )
+        verified = self._read_back(
+            "came back after the station stopped: factory state read back over ADB",
+            evidence,
+            encrypted,
+        )
+        return ReturnVerdict(Returned.RESET, verified.reason, (), verified)
+
+    async def judge_return(
+        self, before: Before, progress: Progress, attest: Attest | None
+    ) -> ReturnVerdict:
+        """A phone whose erasure a stopped station left interrupted, back on the bus (after
+        ``identify``). Reset: Test Harness's factory state read back with the kept key, or a
+        phone that had ADB and returns without it (the setup wizard's default) whose Welcome
+        screen the technician confirms. Not reset: the station's key still works outside Test
+        Harness Mode, or the technician sees the owner's phone. Anything else: unsure."""
+        self.route = before.route
+        self.method_used = METHODS.get(before.route, "")
+        if self.adb_ready and not self.signer.public_key_sent:
+            return await self._io(self._factory_readback, before)
+        if self.adb_ready:
+            return ReturnVerdict(
+                Returned.NOT_RESET,
+                "came back not reset: USB debugging is on and the owner allowed this station "
+                "again (a reset phone starts with debugging off)",
+                (),
+            )
+        kind = self._usb.kind.value if self._usb else "unknown"
+        item = EvidenceItem(
+            "verify",
+            "returned_without_adb",
+            "usb",
+            f"back as a new device without this station's ADB ({kind}); "
+            + ("it had ADB before the stop" if before.had_adb else "it had no ADB before either"),
+            before.had_adb,
+        )
+        if not before.had_adb:
+            return ReturnVerdict(
+                Returned.UNSURE,
+                "the station cannot tell from USB whether it was reset (it had no ADB before)",
+                (item,),
+            )
+        if attest is None:
+            return ReturnVerdict(
+                Returned.UNSURE,
+                "came back without ADB, as a reset phone does; nobody confirmed its screen",
+                (item,),
+            )
+        self._fresh_return = True  # it left the bus and came back as a new, unauthorised device
+        verified = await self._attested(progress, attest)
+        if verified.outcome is Outcome.VERIFIED or verified.quarantine:
+            return ReturnVerdict(Returned.RESET, verified.reason, (item,), verified)
+        return ReturnVerdict(
+            Returned.NOT_RESET,
+            "came back not reset: the technician sees no setup wizard",
+            (item, *verified.evidence),
+        )

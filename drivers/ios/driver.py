@@ -12,6 +12,7 @@ from pymobiledevice3.exceptions import MissingValueError
 from drivers.contract import (
     ActivationLock,
     Attest,
+    Before,
     Blocker,
     DeviceFacts,
     DeviceGone,
@@ -20,6 +21,8 @@ from drivers.contract import (
     Outcome,
     Platform,
     Progress,
+    Returned,
+    ReturnVerdict,
     VerifyResult,
 )
 from drivers.ios import activation_lock, checks
@@ -39,6 +42,7 @@ from drivers.ios.nvram import read_nvram
 from drivers.ios.pairing import TrustState, ensure_trust
 from drivers.ios.progress import ERASING, RETURNED, WAITING, say
 from drivers.ios.records import PairRecordStore
+from drivers.ios.stale_pairing import old_pairing_rejected
 from drivers.ios.usb_port import port_from_location
 from drivers.ios.verification import verify_returned_phone
 
@@ -53,6 +57,11 @@ FACT_KEYS = (
     "InternationalMobileEquipmentIdentity2",
     "ActivationState",
 )
+
+ROUTE_METHODS = {
+    "mcinstall": "EraseDevice through MobileConfig (supervised)",
+    "mobilebackup2": "EraseDevice through the mobilebackup2 DeviceLink",
+}
 
 
 class IosDriver:
@@ -93,6 +102,13 @@ class IosDriver:
         self._failure: tuple[Outcome, str, list[EvidenceItem]] | None = None
         self.method_used = ""
         self.route = ""
+        # Before pairing: the station's pair record from earlier, and whether the phone still
+        # accepted it (for judging a phone a stopped station left mid-erase).
+        self._record_before: dict[str, Any] | None = None
+        self._kept_pairing = False
+        # (rejected, answer) of that record, probed before pairing again: the station has one
+        # host identity, so once paired again the old record's HostID is known to the phone.
+        self._old_pairing: tuple[bool, str] | None = None
 
     # --- connection -----------------------------------------------------------------------
     async def close(self) -> None:
@@ -108,7 +124,24 @@ class IosDriver:
 
     async def pair(self, progress: Progress | None = None) -> tuple[TrustState, EvidenceItem]:
         """Open lockdown and get trusted; tells the technician what to do while it waits."""
+        if self._client is None:
+            self._record_before = self.store.load(self.udid)
         client = await self._lockdown()
+        self._kept_pairing = client.paired
+        if not client.paired and self._record_before is not None and self._old_pairing is None:
+            try:
+                self._old_pairing = await old_pairing_rejected(
+                    self.udid,
+                    self.usbmux_address,
+                    self.store,
+                    self._record_before,
+                    10.0,
+                    hub=await self._shared_hub(),
+                )
+            except DeviceGone:
+                raise
+            except DriverError:
+                pass  # not known: an interrupted phone is then unsure, never taken as reset
         state, answer = await self._guard(
             ensure_trust(client, progress or self.progress, self.trust_timeout_s, self.poll_s)
         )
@@ -294,11 +327,7 @@ class IosDriver:
             self._supervised = bool(cloud.get("IsSupervised"))
         route = erase_via_mcinstall if self._supervised else erase_via_mobilebackup2
         self.route = "mcinstall" if self._supervised else "mobilebackup2"
-        self.method_used = (
-            "EraseDevice through MobileConfig (supervised)"
-            if self._supervised
-            else "EraseDevice through the mobilebackup2 DeviceLink"
-        )
+        self.method_used = ROUTE_METHODS[self.route]
         # Subscribe before erasing: the phone may leave the bus before the erase call returns.
         hub = await self._guard(MuxHub.acquire(self.usbmux_address))  # held by the subscription
         self._watcher = hub.subscribe(self.udid)
@@ -368,3 +397,55 @@ class IosDriver:
             return VerifyResult(Outcome.INTERRUPTED, str(exc), (), reusable=False)
         except DriverError as exc:
             return VerifyResult(Outcome.FAILED, str(exc), (), reusable=False)
+
+    async def judge_return(
+        self, before: Before, progress: Progress, attest: Attest | None
+    ) -> ReturnVerdict:
+        """A phone whose erasure a stopped station left interrupted, back on the bus (after
+        ``identify``). Still accepting the station's pairing from before: not reset. Refusing
+        it, at the Setup Assistant and unactivated: reset, read back as after an erase this
+        station saw (verification.py). Anything else: unsure."""
+        self.route = before.route
+        self.method_used = ROUTE_METHODS.get(before.route, "")
+        if self._kept_pairing:
+            evidence = item(
+                "verify",
+                "old_pairing_rejected",
+                "lockdown StartSession (the station's pair record from before the stop)",
+                "session started: the phone still trusts the station",
+                False,
+            )
+            return ReturnVerdict(
+                Returned.NOT_RESET,
+                "came back not reset: it still accepts the station's pairing from before",
+                (evidence,),
+            )
+        if self._record_before is None or self._old_pairing is None:
+            return ReturnVerdict(
+                Returned.UNSURE, "no pairing from before the stop to test the phone against"
+            )
+        if self.trust is not TrustState.PAIRED:
+            return ReturnVerdict(
+                Returned.UNSURE,
+                "it refuses the station's old pairing but asks to be trusted (a phone at the "
+                "Setup Assistant pairs without asking)",
+            )
+        try:
+            verified = await verify_returned_phone(
+                self.udid,
+                self.usbmux_address,
+                self.store,
+                self.facts,
+                hub=self._hub,
+                old_record=self._record_before,
+                old_pairing=self._old_pairing,
+            )
+        except DriverError as exc:
+            if isinstance(exc, DeviceGone):
+                raise
+            return ReturnVerdict(Returned.UNSURE, f"could not read it back: {exc}")
+        if verified.outcome is Outcome.VERIFIED:
+            return ReturnVerdict(Returned.RESET, verified.reason, (), verified)
+        return ReturnVerdict(
+            Returned.UNSURE, f"refuses the old pairing, but: {verified.reason}", verified.evidence
+        )

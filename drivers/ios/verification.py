@@ -41,8 +41,14 @@ async def verify_returned_phone(
     *,
     reconnect_s: float = 60.0,
     hub: MuxHub | None = None,
+    old_record: dict[str, Any] | None = None,
+    old_pairing: tuple[bool, str] | None = None,
 ) -> VerifyResult:
-    old_record = store.load(udid)
+    """``old_record``: the station's pre-erase pair record, when the store no longer holds it
+    (pairing again after a stop replaced it), and ``old_pairing`` what the phone answered to it
+    before it was paired again (then it is not asked again: with the station's one host
+    identity, a new pairing would make the old HostID known again)."""
+    old_record = old_record if old_record is not None else store.load(udid)
     with translated("reconnecting to the erased phone"):
         client = await open_lockdown_retrying(
             udid, usbmux_address, store, timeout_s=reconnect_s, hub=hub
@@ -54,7 +60,7 @@ async def verify_returned_phone(
         # 1. The station's pre-erase pairing must be gone: the phone forgot every host.
         if old_record is None:
             return _result(Outcome.FAILED, "No pre-erase pair record to test against.", evidence)
-        rejected, answer = await old_pairing_rejected(
+        rejected, answer = old_pairing or await old_pairing_rejected(
             udid, usbmux_address, store, old_record, reconnect_s, hub=hub
         )
         request = f"lockdown StartSession HostID={old_record.get('HostID')} (+TLS)"

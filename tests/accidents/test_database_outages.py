@@ -110,3 +110,38 @@ def test_a_deadlock_is_named_and_tried_again(home: Path, pg_url: str) -> None:
     station.engine.dispose()
     assert len(attempts) == 2  # undone by the deadlock once, then done
     assert "deadlock" in told[0] and told[1] == "the database answers again"
+
+
+def test_the_engine_says_the_database_wait_under_its_own_title(
+    relayed: tuple[StationContext, Relay],
+) -> None:
+    """The wait is the database's notice ("Database: waiting …"), not one about iPhones: a
+    lab phone plugged in while the server is away waits, and is erased when it is back."""
+    from drivers.emulated.android.lab import AndroidLab
+    from wipe_station.orchestrator.engine import Engine
+
+    ctx, relay = relayed
+    told: list[tuple[str, str]] = []
+    lab = AndroidLab()
+    try:
+        lab.attach("pixel-8-clean", port_path="1-1", tcp_port=None, zero_delay=True)
+        engine = Engine(
+            ctx,
+            ANNA,
+            android_backend=lab.bus.backend(),
+            emulated=True,
+            on_notice=lambda about, text: told.append((about, text)),
+        )
+        relay.down()
+        threading.Timer(1.5, relay.up).start()
+
+        async def scenario() -> str:
+            view = await engine.run_android("1-1")
+            await engine.close()
+            return view.state
+
+        assert asyncio.run(scenario()) == "certified"
+    finally:
+        lab.close()
+    assert told[0][0] == "Database" and told[0][1].startswith("Database: waiting … "), told
+    assert told[-1] == ("Database", "Database: the database answers again")

@@ -66,11 +66,14 @@ def test_erasures_in_flight_become_interrupted_and_their_jobs_close(
             assert len(moves) == 3  # each in the audit log
             (report,) = verify_database(s, ctx.identity)
             assert report.ok, report.problem
-        # An interrupted phone plugged in again has a way forward: a new job erases it again.
+        # An interrupted phone plugged in again has a way forward: a new job, which judges
+        # it by what it reports (tests/accidents/test_interrupted_phone_returns.py), with
+        # what the records kept of the erasure before.
         again = records.identified(
             ctx, anna, facts(f"SER{S.REBOOTING.value}"), "1-1", [], emulated=True
         )
-        assert again.job_id is not None and again.device.state == S.DETECTED.value
+        assert again.job_id is not None and again.device.state == S.INTERRUPTED.value
+        assert again.before is not None
     finally:
         started.stop()
 

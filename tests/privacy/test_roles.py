@@ -52,6 +52,7 @@ MATRIX: dict[str, tuple[list[str], Permission]] = {
     "certificate export": (["WS-NONE", "-o", "{tmp}/c.pdf"], P.PRINT_CERTIFICATES),
     "certificate batch": (["-o", "{tmp}/all.pdf"], P.PRINT_CERTIFICATES),
     "certificate release": (["SER1"], P.RELEASE_ERASURE),
+    "device erase-again": (["SER1"], P.WIPE),
     "certificate labels": (["WS-NONE"], P.PRINT_CERTIFICATES),
     "retention run": (["--dry-run"], P.RETENTION),
     "retention compact": ([], P.RETENTION),

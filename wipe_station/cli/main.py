@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "lab": "wipe_station.cli.lab:lab",
     "udev": "wipe_station.cli.udev:udev",
     "certificate": "wipe_station.cli.certificate:certificate",
+    "device": "wipe_station.cli.device:device",
     "demo": "wipe_station.cli.demo:demo",
     "customers": "wipe_station.cli.customers:customers",
     "intake": "wipe_station.cli.intake:intake",

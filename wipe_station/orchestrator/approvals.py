@@ -67,3 +67,8 @@ class Attestations:
             return False
         entry[1].set_result((seen, by))
         return True
+
+
+class Decisions(Approvals):
+    """Interrupted phones the station cannot judge, waiting for a technician to decide to erase
+    them again (kept apart from the erase approvals: "erase all ready" never sweeps them)."""

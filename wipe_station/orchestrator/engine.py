@@ -29,7 +29,7 @@ from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.lifecycle import DeviceState
 from wipe_station.orchestrator import records
-from wipe_station.orchestrator.approvals import Approvals, Attestations
+from wipe_station.orchestrator.approvals import Approvals, Attestations, Decisions
 from wipe_station.orchestrator.records_thread import RecordsThread
 
 S = DeviceState
@@ -98,7 +98,9 @@ class Engine:
         approvals: Approvals | None = None,
         attestations: Attestations | None = None,
         auto_attest: AutoAttest | None = None,
+        decisions: Decisions | None = None,
         on_host_problem: Callable[[str], None] | None = None,
+        on_notice: Callable[[str, str], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.actor = actor
@@ -112,8 +114,12 @@ class Engine:
         self.approvals = approvals
         self.attestations = attestations
         self.auto_attest = auto_attest
+        self.decisions = decisions
         # Problems of the station itself (no usbmuxd), for the operator, not for one phone.
         self.on_host_problem = on_host_problem
+        # The same problems with what they are about ("Database", "Disk", "iPhones"), for a UI
+        # that titles them; when set, it is told instead of ``on_host_problem``.
+        self.on_notice = on_notice
         self.phones: dict[str, PhoneView] = {}
         self._tasks: dict[str, asyncio.Future[PhoneView]] = {}
         # Every record this engine writes goes through one thread, in the order asked, in
@@ -121,7 +127,9 @@ class Engine:
         # phones' steps queued behind each other's USB work (issue 19); each Android phone's
         # USB work has a thread of its own (AndroidDriver._io).
         self._space_told = -60.0  # when a low disk was last said (monotonic)
-        self._records = RecordsThread(ctx, on_outage=lambda text: self._host(f"database: {text}"))
+        self._records = RecordsThread(
+            ctx, on_outage=lambda text: self._host(f"Database: {text}", "Database")
+        )
 
     async def _db(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` on the records thread (as `asyncio.to_thread` would run it,
@@ -162,7 +170,7 @@ class Engine:
         low = free_space_warning(self.ctx.home)
         if low is not None:
             self._space_told = now
-            self._host(low)
+            self._host(low, "Disk")
 
     async def run(self, key: str, platform: Platform, driver: PhoneDriver) -> PhoneView:
         self._check_free_space()
@@ -234,6 +242,14 @@ class Engine:
                     )
                 view.job_id = found.job_id
                 committed(list(result.evidence))
+                if found.before is not None:
+                    # Interrupted by a stopped station: judged by what the phone reports now.
+                    result.resume = found.before
+                    result.can_attest = (
+                        self.auto_attest is not None or self.attestations is not None
+                    )
+                    await progress("interrupted before: is it reset?")
+                    return
                 await progress("identified")
             elif stage == "checked":
                 view.blockers = result.blockers
@@ -246,6 +262,8 @@ class Engine:
                 await move(S.REBOOTING, "waiting for the phone to restart…", result)
             elif stage == "verify":
                 await move(S.VERIFYING, "verifying the erasure…", result)
+            elif stage == "not_reset":
+                await move(S.DETECTED, f"{result.reason}: erasing it again", result)
 
         confirm = self.confirm
         if self.approvals is not None:
@@ -287,6 +305,25 @@ class Engine:
             await progress(f"screen confirmed by {by.name}: {seen.value.replace('_', ' ')}")
             return seen
 
+        decide = None
+        if self.decisions is not None:
+            decisions = self.decisions
+
+            async def decide(question: str) -> bool:
+                # The technician's named decision, recorded before the phone is touched.
+                view.state = "decide"
+                await progress(f"{question}: press e to erase it again")
+                if not await decisions.wait(key):
+                    return False
+                by = decisions.approved_by(key) or actor
+                assert view.job_id is not None and view.device_id is not None
+                await self._db(
+                    records.record_decision, self.ctx, by, view.job_id, view.device_id, question
+                )
+                view.state = S.INTERRUPTED.value
+                await progress(f"{by.name} decided: erase it again")
+                return True
+
         try:
             try:
                 result = await wipe_phone(
@@ -296,6 +333,7 @@ class Engine:
                     return_timeout_s=self.return_timeout_s,
                     on_stage=on_stage,
                     attest=attest,
+                    decide=decide,
                 )
             except _Settled as settled:
                 if settled.state == S.VERIFIED.value and self.certify:
@@ -339,6 +377,11 @@ class Engine:
                 view.progress = f"certified: {done.certificate}"
             elif done.state is S.VERIFIED and self.certify:
                 view.progress = self._uncertified(view, done.problem)
+            elif result.reason.startswith("waiting for a technician's decision") and view.facts:
+                view.progress = (
+                    f"{result.reason}; erase it again with e, or: wipe-station device "
+                    f"erase-again {view.facts.serial}"
+                )
             self._show(view)
             return view
         except Exception as exc:  # one phone's failure must not end the fleet
@@ -454,6 +497,8 @@ class Engine:
                     told = True
             await asyncio.sleep(retry_s)
 
-    def _host(self, message: str) -> None:
-        if self.on_host_problem is not None:
+    def _host(self, message: str, about: str = "iPhones") -> None:
+        if self.on_notice is not None:
+            self.on_notice(about, message)
+        elif self.on_host_problem is not None:
             self.on_host_problem(message)

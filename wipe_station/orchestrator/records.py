@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from drivers.contract import DeviceFacts, EvidenceItem, Outcome, ScreenSeen
+from drivers.contract import Before, DeviceFacts, EvidenceItem, Outcome, ScreenSeen
 from drivers.pipeline import PipelineResult
 from wipe_station import batches, intake
 from wipe_station.audit import log as audit
@@ -57,6 +57,7 @@ def _detected(
     usb_port: str | None,
     *,
     emulated: bool,
+    judge_interrupted: bool = False,
 ) -> Device:
     dev = s.exec(
         select(Device)
@@ -105,7 +106,7 @@ def _detected(
             {"platform": dev.platform, "serial": dev.serial, "port": usb_port},
             device_id=dev.id,
         )
-    elif S(dev.state) in RESTARTABLE:
+    elif S(dev.state) in RESTARTABLE and not (judge_interrupted and dev.state == S.INTERRUPTED):
         transition(s, ctx.identity, actor, dev, S.DETECTED, reason="plugged in again")
     intake.match_device(s, ctx, actor, dev)
     _flag_if_left_before(ctx, s, actor, dev)
@@ -181,6 +182,9 @@ class Identified:
     device: Device
     customer: str | None
     job_id: int | None
+    # A phone a stopped station left interrupted: what the records kept of that erasure. The
+    # device stays INTERRUPTED until the phone is judged (reset, not reset, or unsure).
+    before: Before | None = None
 
 
 def identified(
@@ -197,22 +201,103 @@ def identified(
     for attempt in (1, 2):
         try:
             with ctx.session() as s:
-                dev = _detected(s, ctx, actor, facts, usb_port, emulated=emulated)
+                dev = _detected(
+                    s, ctx, actor, facts, usb_port, emulated=emulated, judge_interrupted=True
+                )
                 customer = None
                 if dev.customer_id is not None:
                     row = s.get(Customer, dev.customer_id)
                     customer = row.name if row is not None else None
-                if dev.state != S.DETECTED.value:
+                before = _before(s, dev) if dev.state == S.INTERRUPTED.value else None
+                if dev.state != S.DETECTED.value and before is None:
                     return Identified(dev, customer, None)
                 job_id = _start_job(s, ctx, actor, dev.id or 0)
                 _insert_evidence(s, job_id, evidence)
-                return Identified(dev, customer, job_id)
+                return Identified(dev, customer, job_id, before)
         except IntegrityError:
             # Another station made this phone's record at the same moment (the database allows
             # one live record per phone): the second time the record is found, not made.
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _before(s: Session, dev: Device) -> Before:
+    """What the evidence of the device's last erasure says about the phone before it: the route
+    chosen, Android's boot count and whether the station's ADB key worked. The salted
+    android_id is not here: its salt never leaves the driver that made it."""
+    # The last interrupted job that got as far as the checks: a later one that only judged the
+    # returned phone (and left it waiting for a decision) knows nothing of the phone before.
+    jobs = s.exec(
+        select(WipeJob)
+        .where(WipeJob.device_id == dev.id, WipeJob.outcome == Outcome.INTERRUPTED.value)
+        .order_by(col(WipeJob.id).desc())
+    ).all()
+    found: dict[tuple[str, str], str] = {}
+    route = ""
+    for job in jobs:
+        rows = s.exec(select(Evidence).where(Evidence.job_id == job.id)).all()
+        if any(r.step in ("blockers", "erase") for r in rows):
+            found = {(r.step, r.check): r.response for r in rows}
+            route = job.route or ""
+            break
+    count = found.get(("blockers", "boot_count"), "").strip()
+    return Before(
+        route=found.get(("erase", "route"), route),
+        boot_count=int(count) if count.isdigit() else None,
+        had_adb=("identify", "serial") in found,
+    )
+
+
+def record_decision(
+    ctx: StationContext, by: audit.Actor, job_id: int, device_id: int, question: str
+) -> None:
+    """A technician decided to erase again a phone the station could not judge: the decision
+    is the job's evidence and an audit event under their name, committed before it acts."""
+    with ctx.session() as s:
+        dev = s.get(Device, device_id)
+        assert dev is not None
+        _insert_evidence(
+            s,
+            job_id,
+            [
+                EvidenceItem(
+                    "verify", "technician_decision", question, f"erase again ({by.name})", True
+                )
+            ],
+        )
+        audit.append(
+            s,
+            ctx.identity,
+            by,
+            "device.decision",
+            {"job": job_id, "decision": "erase_again", "question": question[:300]},
+            device_id=device_id,
+            owner=dev.customer_id,
+        )
+
+
+def erase_again(ctx: StationContext, by: audit.Actor, serial: str) -> int:
+    """The CLI's way on for an interrupted phone left waiting for a decision: it is erased
+    again the next time it is plugged in (DETECTED, the technician named)."""
+    with ctx.session() as s:
+        dev = s.exec(
+            select(Device)
+            .where(Device.serial == serial, Device.state == S.INTERRUPTED.value)
+            .order_by(col(Device.id).desc())
+        ).first()
+        if dev is None or dev.id is None:
+            raise StationError(f"{serial}: no interrupted phone with this serial")
+        transition(
+            s,
+            ctx.identity,
+            by,
+            dev,
+            S.DETECTED,
+            reason=f"decided by {by.name}: erase it again when plugged in",
+            extra={"decision": "erase_again"},
+        )
+        return dev.id
 
 
 def add_evidence(ctx: StationContext, job_id: int, items: Iterable[EvidenceItem]) -> None:

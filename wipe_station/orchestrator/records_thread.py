@@ -117,7 +117,7 @@ class RecordsThread:
             return outcome
         deadline = time.monotonic() + self.retry_s
         delay = 0.25
-        self._tell(f"{outcome[1]}; trying again for up to {self.retry_s:.0f} s")
+        self._tell(f"waiting … {outcome[1]}; trying again for up to {self.retry_s:.0f} s")
         while not outcome[0] and _retryable(outcome[1]) and time.monotonic() < deadline:
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 5.0)

@@ -25,7 +25,7 @@ from wipe_station.errors import IllegalTransition, StationError
 from wipe_station.lifecycle import DeviceState, check
 from wipe_station.operators import actor_of
 from wipe_station.orchestrator import records
-from wipe_station.orchestrator.approvals import Approvals, Attestations
+from wipe_station.orchestrator.approvals import Approvals, Attestations, Decisions
 from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
@@ -47,6 +47,7 @@ class Station(Protocol):
     engine: Engine | None
     approvals: Approvals
     attestations: Attestations
+    decisions: Decisions
 
     @property
     def operator(self) -> Operator | None: ...
@@ -201,12 +202,48 @@ class PhoneActions:
         if not self._allowed(Permission.WIPE) or self._app.engine is None:
             return
         view = self._app.engine.phones.get(key)
+        if view is not None and view.state == "decide":
+            self.erase_again(key)
+            return
+        if view is not None and view.state == "verified" and view.device_id is not None:
+            # Erased and verified, its certificate never issued: issued now, no phone needed.
+            self._app.run_worker(self._certify(view), group="certify")
+            return
         if view is None or view.state not in ("blocked", "failed", "interrupted", "detected"):
             self._app.notify(
-                "Only a blocked, failed, interrupted or released phone can be re-checked."
+                "Only a blocked, failed, interrupted, verified or released phone can be re-checked."
             )
             return
         self._app._engine_soon(partial(self._app.engine.recheck, key))
+
+    async def _certify(self, view: PhoneView) -> None:
+        done, number = await self._in_thread(
+            records.certify_verified, self._app.ctx, view.device_id
+        )
+        if not done:
+            return
+        if number is None:
+            self._app.notify("Held for a supervisor: wipe-station certificate release.")
+            return
+        view.certificate, view.state = number, DeviceState.CERTIFIED.value
+        view.progress = f"verified before; certified now: {number}"
+        self._app._queue_view(view)
+        self._app.notify(f"Certified: {number}")
+
+    def erase_again(self, key: str) -> None:
+        """An interrupted phone the station could not judge: erase it again, on this
+        technician's word (the engine records who decided before it acts)."""
+        if not self._allowed(Permission.WIPE) or self._app.operator is None:
+            return
+        by = actor_of(self._app.operator)
+        self._app.run_worker(self._decide(key, by), group="decide")
+
+    async def _decide(self, key: str, by: Any) -> None:
+        count: int = await self._app._on_engine(lambda: self._app.decisions.approve([key], by=by))
+        if count:
+            self._app.notify("Erasing it again.")
+        else:
+            self._app.notify("This phone does not wait for a decision.")
 
     # -- quarantine: set a phone aside (technician), release it (admin) ----------------------
     def quarantine(self, key: str) -> None:

@@ -28,7 +28,7 @@ from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import Operator
 from wipe_station.operators import actor_of
-from wipe_station.orchestrator.approvals import Approvals, Attestations
+from wipe_station.orchestrator.approvals import Approvals, Attestations, Decisions
 from wipe_station.orchestrator.engine import Engine, PhoneView
 from wipe_station.roles import Permission, allowed
 from wipe_station.safe_text import visible
@@ -82,6 +82,7 @@ class WipeStationApp(App[None]):
         self.usbmux_address = usbmux_address
         self.approvals = Approvals()
         self.attestations = Attestations()
+        self.decisions = Decisions()
         self.engine: Engine | None = None
         self._fleet: Any = None
         # The engine (and the demo's lab) run on their own loop in their own thread.
@@ -211,8 +212,9 @@ class WipeStationApp(App[None]):
                 listener=self._phone_changed,
                 approvals=self.approvals,
                 attestations=self.attestations,
+                decisions=self.decisions,
                 return_timeout_s=120 if self.demo_phones else 900,
-                on_host_problem=lambda text: self.post_message(HostProblem(text)),
+                on_notice=lambda about, text: self.post_message(HostProblem(text, about)),
             )
         )
         if self.android_backend is not None:
@@ -235,7 +237,7 @@ class WipeStationApp(App[None]):
         self._handle_exception(error if isinstance(error, Exception) else RuntimeError(error))
 
     def on_host_problem(self, message: HostProblem) -> None:
-        self.notify(message.text, title="iPhones", severity="warning", timeout=30)
+        self.notify(message.text, title=message.title, severity="warning", timeout=30)
 
     async def _on_engine(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` where the engine runs: what changes a view or answers the engine."""
@@ -297,6 +299,9 @@ class WipeStationApp(App[None]):
 
     def recheck(self, key: str) -> None:
         self.actions.recheck(key)
+
+    def erase_again(self, key: str) -> None:
+        self.actions.erase_again(key)
 
     def quarantine(self, key: str) -> None:
         self.actions.quarantine(key)

@@ -11,11 +11,13 @@ class PhonesChanged(Message):
 
 
 class HostProblem(Message):
-    """A problem of the station itself (no usbmuxd), for the operator."""
+    """A problem of the station itself (no usbmuxd, the database away, a full disk), for the
+    operator; ``title`` says what it is about."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, title: str = "Station") -> None:
         super().__init__()
         self.text = text
+        self.title = title
 
 
 class EngineFailed(Message):

@@ -42,6 +42,8 @@ STATES = {
     "ready": StateLook("○", "READY", "bold cyan"),
     "blocked": StateLook("⊘", "BLOCKED", "bold yellow"),
     "confirm": StateLook("?", "CONFIRM (v)", "bold black on yellow"),
+    # An interrupted phone the station cannot judge: the technician decides (e: erase again).
+    "decide": StateLook("?", "DECIDE (e)", "bold black on yellow"),
     "waiting": StateLook("?", "needs you", "bold yellow"),
     "wiping": StateLook("»", "erasing", "blue"),
     "rebooting": StateLook("»", "restarting", "blue"),
@@ -59,6 +61,7 @@ STATE_LABELS = {state: look.word for state, look in STATES.items()}
 # The order of the summary bar: what needs a person first.
 SUMMARY_ORDER = (
     "confirm",
+    "decide",
     "waiting",
     "blocked",
     "failed",

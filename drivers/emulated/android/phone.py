@@ -156,6 +156,7 @@ class EmulatedAndroid:
         self.received: list[str] = []  # every service the phone was asked to open, in order
         self.events: list[str] = []
         self.resets = 0
+        self.pulled_once = False  # the one-time unplug faults have happened
         self._listeners: list[Callable[[EmulatedAndroid], None]] = []
         self._pending_prompts: list[asyncio.Future[bool]] = []
         self.technician = Technician(self)
@@ -242,6 +243,12 @@ class EmulatedAndroid:
         if self.profile.fault == "unplug_mid_reset":
             self.unplug_now()  # the cable comes out as the phone goes down
             return
+        once = self.profile.fault in ("unplug_before_reset_once", "unplug_after_reset_began")
+        if once and not self.pulled_once:
+            self.pulled_once = True
+            self.unplug_now()
+            if self.profile.fault == "unplug_before_reset_once":
+                return  # pulled before the reset began: nothing changed on the phone
         if self.profile.fault == "ignores_reset":
             self.log(f"wipe: {how} ignored")
             if how == "recovery":

@@ -19,6 +19,11 @@ FAULTS = (
     "fake_reset",  # reboots as if reset but keeps everything (boot_count, android_id, data)
     "ignores_reset",  # accepts every reset request and does nothing at all
     "resets_before_reply",  # goes down on `cmd testharness enable` before adbd's reply is out
+    # The cable is pulled once, as the reset is asked for: before it began (the phone keeps its
+    # owner's state) or just after (the reset runs on, off the bus, and the phone comes back
+    # reset when plugged in). Later resets run as usual.
+    "unplug_before_reset_once",
+    "unplug_after_reset_began",
 )
 LOCKS = ("none", "pin", "pattern", "password")
 # A capture: what a real phone printed for one base command, verbatim, and its exit status.

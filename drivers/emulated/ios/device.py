@@ -122,6 +122,9 @@ class EmulatedIphone:
         # Open notification proxy connections -> the names each observes.
         self._observers: dict[asyncio.StreamWriter, set[str]] = {}
         self.on_erase: Callable[[EmulatedIphone], None] | None = None
+        # The lab's hands on the cable, for the faults that pull it (set by the lab).
+        self.on_pulled: Callable[[EmulatedIphone], None] | None = None
+        self.pulled_once = False  # a one-time pull fault has happened
 
     # --- what was asked -------------------------------------------------------------------
     def record(
@@ -437,6 +440,15 @@ class EmulatedIphone:
     def start_erase(self) -> None:
         if self.on_erase is not None:
             self.on_erase(self)
+
+    def pulled_before_erase(self) -> bool:
+        """The one-time fault: the cable comes out before the erase began (True: it did)."""
+        if self.profile.fault is not Fault.PULLED_BEFORE_ERASE_ONCE or self.pulled_once:
+            return False
+        self.pulled_once = True
+        if self.on_pulled is not None:
+            self.on_pulled(self)
+        return True
 
 
 def _mac_from(udid: str, salt: int) -> str:

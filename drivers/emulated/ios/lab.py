@@ -59,6 +59,7 @@ class IosLab:
             raise ValueError(f"a phone with UDID {prof.udid} is already attached")
         phone = EmulatedIphone(prof, self.time_scale)
         phone.on_erase = self._erase_started
+        phone.on_pulled = self._pulled
         self.phones[prof.udid] = phone
         self.usbmuxd.attach(phone)
         return phone
@@ -122,8 +123,17 @@ class IosLab:
         fault = phone.profile.fault
         if fault in (Fault.NEVER_RETURNS, Fault.UNPLUGGED_MID_ERASE):
             return
+        if fault is Fault.PULLED_AFTER_ERASE_BEGAN and not phone.pulled_once:
+            # Off the bus, the erase runs on: plugged in again (replug), it is erased.
+            phone.pulled_once = True
+            self._timers.add(loop.call_later(phone.erase_seconds(), phone.apply_erase))
+            return
         timer = loop.call_later(phone.erase_seconds(), self._returned, phone)
         self._timers.add(timer)
+
+    def _pulled(self, phone: EmulatedIphone) -> None:
+        """The cable comes out (a fault's): the link drops and the phone leaves the bus."""
+        asyncio.get_running_loop().call_soon(self.usbmuxd.detach, phone)
 
     def _returned(self, phone: EmulatedIphone) -> None:
         phone.apply_erase()

@@ -42,6 +42,12 @@ class Fault(StrEnum):
     NEVER_RETURNS = "never_returns"  # accepts the erase, leaves the bus, never comes back
     GARBLED_PLIST = "garbled_plist"  # answers in-session GetValue with a corrupt plist
     LIES_ABOUT_ERASE = "lies_about_erase"  # reboots but keeps its data and pairings
+    # The cable is pulled once the erase began: the erase runs on off the bus, and the phone
+    # comes back erased (at the Setup Assistant) when it is plugged in again.
+    PULLED_AFTER_ERASE_BEGAN = "pulled_after_erase_began"
+    # The cable is pulled once, as the erase exchange is set up, before the erase began: the
+    # phone keeps its owner's state and pairings. A second erase runs as usual.
+    PULLED_BEFORE_ERASE_ONCE = "pulled_before_erase_once"
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,8 @@ async def _mobilebackup2(
         inner = str(body.get("MessageName", ""))
         phone.record(channel, f"DLMessageProcessMessage/{inner}")
         if inner == "Hello":
+            if phone.pulled_before_erase():
+                return
             if phone.profile.fault is Fault.UNPLUGGED_MID_ERASE:
                 # The cable comes out while the host is setting up the erase exchange.
                 phone.start_erase()
@@ -154,6 +156,8 @@ async def _mcinstall(
                 continue
             if phone.profile.fault is Fault.UNPLUGGED_MID_ERASE:
                 phone.start_erase()  # pulled before the phone could acknowledge
+                return
+            if phone.pulled_before_erase():
                 return
             await _send(writer, ok)
             phone.start_erase()

@@ -34,7 +34,9 @@ STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("all", frozenset()),
     (
         "needs you",
-        frozenset({"confirm", "waiting", "blocked", "failed", "interrupted", "quarantined"}),
+        frozenset(
+            {"confirm", "decide", "waiting", "blocked", "failed", "interrupted", "quarantined"}
+        ),
     ),
     ("under way", frozenset({"detected", "ready", "wiping", "rebooting", "verifying", "verified"})),
     ("done", frozenset({"certified", "in_batch", "handed_over"})),
@@ -56,7 +58,18 @@ class StationScreen(Screen[None]):
         Binding(
             "v", "screen_check", "Confirm screen", tooltip="Say what a reset phone's screen shows"
         ),
-        Binding("r", "recheck", "Re-check", tooltip="Re-check a blocked or failed phone"),
+        Binding(
+            "r",
+            "recheck",
+            "Re-check",
+            tooltip="Re-check a stopped phone; certify a verified one",
+        ),
+        Binding(
+            "e",
+            "erase_again",
+            "Erase again",
+            tooltip="Erase again an interrupted phone the station cannot judge",
+        ),
         Binding("i", "imei", "IMEI", tooltip="Enter the IMEI of the selected phone"),
         Binding("x", "quarantine", "Quarantine", tooltip="Set the selected phone aside"),
         Binding("u", "release", "Release", tooltip="Release the selected phone from quarantine"),
@@ -95,6 +108,7 @@ class StationScreen(Screen[None]):
         self.logistics = logistics  # batches and intake keys shown (the core checks the role)
         self._actions = actions
         self._selected_quarantined = False  # the footer shows release rather than quarantine
+        self._selected_decide = False  # the footer offers "Erase again"
         self._views: dict[str, PhoneView] = {}
         self._cells: dict[str, tuple[Text, ...]] = {}  # what each row shows now
         self._states: dict[str, str] = {}  # for the summary bar
@@ -153,6 +167,8 @@ class StationScreen(Screen[None]):
             if action == "release":
                 return quarantined and self.can_release
             return not quarantined
+        if action == "erase_again":
+            return self._selected_decide
         return True
 
     # -- which rows, in which order -----------------------------------------------------------
@@ -331,8 +347,9 @@ class StationScreen(Screen[None]):
         # The footer offers quarantine or release for the selected phone: redraw it when that
         # changes, not on every progress message.
         quarantined = view is not None and view.state == "quarantined"
-        if quarantined != self._selected_quarantined:
-            self._selected_quarantined = quarantined
+        decide = view is not None and view.state == "decide"
+        if (quarantined, decide) != (self._selected_quarantined, self._selected_decide):
+            self._selected_quarantined, self._selected_decide = quarantined, decide
             self.refresh_bindings()
 
     def _show_detail(self, view: PhoneView | None) -> None:
@@ -458,6 +475,10 @@ class StationScreen(Screen[None]):
     def action_recheck(self) -> None:
         if view := self.selected():
             self.actions.recheck(view.key)
+
+    def action_erase_again(self) -> None:
+        if view := self.selected():
+            self.actions.erase_again(view.key)
 
     def action_quarantine(self) -> None:
         if view := self.selected():
