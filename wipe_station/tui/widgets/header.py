@@ -15,8 +15,11 @@ from textual.widgets._header import HeaderTitle
 
 
 class StationHeader(Header):
-    def _on_mount(self, _: Mount) -> None:
+    def _on_mount(self, event: Mount) -> None:
         # Textual's own handler is replaced, not wrapped: it would install the racing watchers.
+        # Textual calls the mount handler of every class in the MRO, so replacing it takes
+        # stopping the dispatch here, not only overriding the method.
+        event.prevent_default()
         self.watch(self.app, "title", self._set_title)
         self.watch(self.app, "sub_title", self._set_title)
         self.watch(self.screen, "title", self._set_title)
