@@ -75,8 +75,12 @@ class Subscription:
 
     async def next_event(self, timeout_s: float) -> MuxEvent | None:
         """The next event, or None if none came within ``timeout_s``."""
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+        # arrives as the event does (it returns the event), and a stopping station's job
+        # would go on waiting for the phone. Cancelled here, the event stays in the queue.
         try:
-            item = await asyncio.wait_for(self.queue.get(), timeout=max(timeout_s, 0))
+            async with asyncio.timeout(max(timeout_s, 0)):
+                item = await self.queue.get()
         except TimeoutError:
             return None
         if isinstance(item, BaseException):

@@ -12,7 +12,7 @@ from drivers.contract import DeviceGone
 from drivers.emulated.ios import IosLab
 from drivers.ios.discovery import MuxEventKind
 from drivers.ios.lockdown import LOCKDOWN_PORT, _connect, open_lockdown
-from drivers.ios.muxhub import MuxHub
+from drivers.ios.muxhub import MuxEvent, MuxHub
 from drivers.ios.records import PairRecordStore
 
 
@@ -119,5 +119,31 @@ async def test_the_watcher_shares_the_hub_and_starts_with_the_phones_it_knows(
             then = await watcher.next_event(1.0)
             assert then is not None
             assert (then.kind, then.udid) == (MuxEventKind.ATTACHED, newcomer.udid)
+    finally:
+        await hub.release()
+
+
+@pytest.mark.parametrize("turns", range(6))
+async def test_a_stop_that_comes_with_an_event_is_not_swallowed(lab: IosLab, turns: int) -> None:
+    # Python 3.11's wait_for returns the event when a cancellation arrives just as it does:
+    # a stopping station's job then went on waiting for the phone (up to 900 s). Whatever the
+    # turn the cancellation comes at, a job that was still waiting is cancelled, and an event
+    # it did not take stays for the next reader.
+    hub = await MuxHub.acquire(lab.socket_path)
+    try:
+        sub = hub.subscribe("00008110-00000000000000AA")
+        waiting = asyncio.ensure_future(sub.next_event(60))
+        await asyncio.sleep(0)
+        event = MuxEvent(MuxEventKind.DETACHED, sub.udid, 7)
+        sub.queue.put_nowait(event)
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        if waiting.cancel():
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            assert sub.queue.get_nowait() is event
+        else:
+            assert waiting.result() is event
+        hub.unsubscribe(sub)
     finally:
         await hub.release()
