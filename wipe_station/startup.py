@@ -143,8 +143,8 @@ def integrity_problem(ctx: StationContext) -> str | None:
     if damage:
         return describe_damage(ctx.db_url, damage)
     with ctx.session() as session:
-        for report in verify_database(session, ctx.identity):
-            if report.station == ctx.station_id and not report.ok:
+        for report in verify_database(session, ctx.identity, only=ctx.station_id):
+            if not report.ok:
                 return f"the audit chain does not verify ({report.summary()})"
     return None
 

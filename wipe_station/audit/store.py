@@ -361,6 +361,7 @@ def verify_database(
     *,
     workers: int | None = None,
     resume: Mapping[str, Resume] | None = None,
+    only: str | None = None,
 ) -> list[ChainReport]:
     """Verify every station's chain in this database; this station's with its own key file.
 
@@ -374,11 +375,16 @@ def verify_database(
 
     ``resume``: by station, a signed checkpoint an earlier verification passed; that station's
     chain is walked from just after it (if the database still holds it as it was), and
-    tampering before it is left to a full verification (`audit verify --full`)."""
+    tampering before it is left to a full verification (`audit verify --full`).
+
+    ``only``: walk that station's chain alone (start-up judges its own chain, not a depot's)."""
     if session.in_transaction():
         workers = 0
     reports = []
-    stations = session.exec(select(Station).order_by(Station.id)).scalars().all()  # type: ignore[call-overload]
+    query = select(Station).order_by(Station.id)
+    if only is not None:
+        query = query.where(Station.id == only)
+    stations = session.exec(query).scalars().all()  # type: ignore[call-overload]
     for station in stations:
         key = (
             identity.public_key
