@@ -46,6 +46,8 @@ def customer_id(session: Session, org_number: str) -> int:
 
 @dataclass(frozen=True)
 class ListedCertificate:
+    """One line of a certificate listing: what identifies the phone, not what it held."""
+
     number: str
     issued_at: datetime
     platform: str

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -26,49 +25,22 @@ from wipe_station.atomic import write_atomically
 from wipe_station.audit import log as audit
 from wipe_station.certify import signed_from_record
 from wipe_station.context import StationContext
-from wipe_station.db.models import Certificate, Device
+from wipe_station.db.models import Certificate
 from wipe_station.errors import StationError
+from wipe_station.listings import ListedCertificate, list_certificates
 
 PRINT_FOLDER = "print"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-@dataclass(frozen=True)
-class IssuedCertificate:
-    """One line of the certificate list: what identifies the phone, not what it held."""
-
-    number: str
-    issued_at: datetime
-    platform: str
-    model: str
-    serial: str
-    emulated: bool
 
 
 def print_dir(home: Path) -> Path:
     return home / PRINT_FOLDER
 
 
-def recent_certificates(ctx: StationContext, limit: int = 500) -> list[IssuedCertificate]:
-    """The newest ``limit`` certificates, newest first."""
+def recent_certificates(ctx: StationContext, limit: int = 500) -> list[ListedCertificate]:
+    """The newest ``limit`` certificates, newest first (the CLI's listing, one query)."""
     with ctx.session() as session:
-        rows = session.exec(
-            select(Certificate, Device)
-            .join(Device, col(Device.id) == Certificate.device_id)
-            .order_by(col(Certificate.issued_at).desc(), col(Certificate.number).desc())
-            .limit(limit)
-        ).all()
-        return [
-            IssuedCertificate(
-                number=cert.number,
-                issued_at=cert.issued_at,
-                platform=dev.platform,
-                model=dev.model,
-                serial=dev.serial,
-                emulated=cert.emulated,
-            )
-            for cert, dev in rows
-        ]
+        return list(list_certificates(session, None, None, None, limit=limit))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from wipe_station import printing, settings
-from wipe_station.printing import IssuedCertificate, Printed
+from wipe_station.listings import ListedCertificate
+from wipe_station.printing import Printed
 from wipe_station.roles import Permission
 from wipe_station.safe_text import visible
 from wipe_station.tui.presenter import fit, local_time, shown
@@ -39,7 +40,7 @@ class CertificatesScreen(Screen[None]):
 
     def __init__(
         self,
-        rows: list[IssuedCertificate],
+        rows: list[ListedCertificate],
         folder: Path,
         session: UiSession | None = None,
         sign_out: Callable[[], None] | None = None,
