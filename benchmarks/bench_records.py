@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,32 @@ def _fresh_db(spec: str, home: Path) -> str:
     return f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def _admin_url(db_url: str) -> str:
+    """The server's maintenance database, to create and drop the bench's databases from."""
+    return db_url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
+
+
+def _copy_base(base: Path, spec: str) -> tuple[Path, str]:
+    """A new home and database holding what ``base`` (kept with --keep) holds: the commands
+    change the records (an import, a batch, retention), so each run starts from the base as
+    built. PostgreSQL copies the database as a template (no session may be on it)."""
+    info = json.loads((base / "bench-info.json").read_text())
+    home = Path(tempfile.mkdtemp(prefix="bench-records-"))
+    shutil.copytree(base, home, dirs_exist_ok=True, ignore=shutil.ignore_patterns("out", "*.csv"))
+    os.sync()  # the copy's writeback must not run into the first timed command
+    source = info["db_url"]
+    if source.startswith("sqlite"):
+        return home, f"sqlite:///{home / 'records.db'}"
+    name = f"bench_records_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_admin_url(source), autocommit=True) as c:
+        # FILE_COPY: PostgreSQL 15's default copies the base through the WAL (3 GB), and the
+        # checkpoints that follow ran into the timed commands.
+        c.execute(
+            f'CREATE DATABASE "{name}" TEMPLATE "{source.rsplit("/", 1)[1]}" STRATEGY FILE_COPY'
+        )
+    return home, f"{source.rsplit('/', 1)[0]}/{name}"
+
+
 def _template(ctx: StationContext) -> dict[str, Any]:
     """One phone through the records path; its signed payload, as data."""
     from drivers.contract import DeviceFacts, EvidenceItem, Platform
@@ -144,6 +171,16 @@ def _template(ctx: StationContext) -> dict[str, Any]:
     return json.loads(cert.payload_json)
 
 
+def _analyze(ctx: StationContext) -> None:
+    """What autovacuum does on a depot's server as the tables grow: fresh planner statistics.
+    This machine's PostgreSQL runs with autovacuum off (its conf.d/90-ci.conf), so a base
+    built in minutes would otherwise be planned as if its tables were empty."""
+    if ctx.engine.dialect.name != "postgresql":
+        return
+    with ctx.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+
 def build(ctx: StationContext, n: int, seed: int = 30) -> dict[str, Any]:
     """The five-year base for ``n`` certificates; returns what the commands need."""
     rng = random.Random(seed)
@@ -177,6 +214,7 @@ def build(ctx: StationContext, n: int, seed: int = 30) -> dict[str, Any]:
         )
         result = import_text(ctx, boss, text, f"returns-{f // 20_000:03d}.csv")
         assert not result.errors, result.errors[:3]
+    _analyze(ctx)
     with ctx.session() as s:
         line_ids = dict(s.execute(select(IntakeLine.serial, IntakeLine.id)).all())
     t_lines = time.perf_counter()
@@ -396,6 +434,8 @@ def build(ctx: StationContext, n: int, seed: int = 30) -> dict[str, Any]:
                     [(bid, dev_ids[k], cert_ids[k], when) for k in members],
                 )
         print(f"  built {min(n, c0 + CHUNK):,} of {n:,} certificates", file=sys.stderr)
+        if (c0 // CHUNK) % 20 == 19:
+            _analyze(ctx)
     # Numbering goes on from the bulk-inserted certificates.
     with ctx.session() as s:
         from wipe_station.db.models import CertificateCounter
@@ -406,6 +446,7 @@ def build(ctx: StationContext, n: int, seed: int = 30) -> dict[str, Any]:
         # A fifth of the customers' contracts ended more than six months ago.
         for org in orgs[1 : 1 + customers // 5]:
             s.get(Customer, cust_ids[org]).contract_end = date.today() - timedelta(days=240)  # type: ignore[union-attr]
+    _analyze(ctx)
     t_end = time.perf_counter()
     return {
         "big_customer": big,
@@ -535,7 +576,14 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     ap.add_argument("--timeout", type=float, default=900, help="seconds a command may take")
     ap.add_argument(
-        "--keep", action="store_true", help="keep the PostgreSQL database built (query plans)"
+        "--keep",
+        action="store_true",
+        help="keep the base built (its folder and PostgreSQL database), for query plans and --base",
+    )
+    ap.add_argument(
+        "--base",
+        type=Path,
+        help="run on a copy of a base kept before (the folder --keep names) instead of building",
     )
     ap.add_argument("--build-into", help=argparse.SUPPRESS)  # internal: the building child
     args = ap.parse_args()
@@ -546,28 +594,37 @@ def main() -> None:
         ctx = open_station(home, db_url)
         add_operator(ctx, "bench-admin", "admin", PIN, by=None)
         info = build(ctx, args.certificates)
+        info.update(certificates=args.certificates, db_url=db_url)
         ctx.engine.dispose()
         (home / "bench-info.json").write_text(json.dumps(info))
         return
-    home = Path(tempfile.mkdtemp(prefix="bench-records-"))
-    db_url = _fresh_db(args.db, home)
-    subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--certificates",
-            str(args.certificates),
-            "--db",
-            db_url,
-            "--build-into",
-            str(home),
-        ],
-        check=True,
-    )
-    info = json.loads((home / "bench-info.json").read_text())
-    print(
-        f"  base built in {info['build_s']} s (intake lines {info['lines_s']} s)", file=sys.stderr
-    )
+    if args.base:
+        home, db_url = _copy_base(args.base, args.db)
+        info = json.loads((home / "bench-info.json").read_text())
+        args.certificates = info["certificates"]
+    else:
+        home = Path(tempfile.mkdtemp(prefix="bench-records-"))
+        db_url = _fresh_db(args.db, home)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--certificates",
+                str(args.certificates),
+                "--db",
+                db_url,
+                "--build-into",
+                str(home),
+            ],
+            check=True,
+        )
+        info = json.loads((home / "bench-info.json").read_text())
+        print(
+            f"  base built in {info['build_s']} s (intake lines {info['lines_s']} s)",
+            file=sys.stderr,
+        )
+        if args.keep:
+            print(f"  kept: --base {home} ({db_url})", file=sys.stderr)
     env = dict(
         os.environ,
         WIPE_STATION_HOME=str(home),
@@ -589,10 +646,11 @@ def main() -> None:
             file=sys.stderr,
         )
     dialect = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-    if dialect == "postgresql" and not args.keep:
-        admin = args.db.replace("postgresql+psycopg", "postgresql")
-        with psycopg.connect(admin, autocommit=True) as c:
-            c.execute(f'DROP DATABASE "{db_url.rsplit("/", 1)[1]}"')
+    if not args.keep or args.base:
+        if dialect == "postgresql":
+            with psycopg.connect(_admin_url(db_url), autocommit=True) as c:
+                c.execute(f'DROP DATABASE "{db_url.rsplit("/", 1)[1]}"')
+        shutil.rmtree(home, ignore_errors=True)
     if args.json:
         print(
             json.dumps(

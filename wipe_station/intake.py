@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, exists, func
+from sqlalchemy import exists, func
 from sqlmodel import Session, col, or_, select
 from stdnum import imei as stdnum_imei
 from stdnum.exceptions import ValidationError
@@ -151,7 +151,9 @@ class _Row:
 
 
 # A return list names a handful of customers over thousands of rows: check each number once.
-_normalised_org = functools.lru_cache(maxsize=1024)(normalise_org_number)
+# A depot's customers (about 2,000 at five years) all fit: a file cycling through more than
+# the cache holds missed on every row.
+_normalised_org = functools.lru_cache(maxsize=16384)(normalise_org_number)
 
 
 def _parse_row(line: int, cells: list[str], cols: dict[str, int]) -> _Row:
@@ -213,37 +215,25 @@ def _open_lines_for(session: Session, rows: list[_Row]) -> dict[str, tuple[int, 
     waiting for its phone, for every serial and IMEI in ``rows``: `_open_line` for a whole file
     in a few queries on the driver's cursor (SQLAlchemy expanding each IN list anew cost more
     than the queries)."""
-    keys = list(dict.fromkeys(k for r in rows for k in (r.serial, r.imei) if k))
-    if not keys:
+    serials = list(dict.fromkeys(r.serial for r in rows if r.serial))
+    imeis = list(dict.fromkeys(r.imei for r in rows if r.imei))
+    if not serials and not imeis:
         return {}
-    is_open = _is_open()
     open_lines = select(
         IntakeLine.id,
         IntakeLine.serial,
         IntakeLine.imei,
         IntakeLine.source_file,
         IntakeLine.line_no,
-    ).where(is_open)
-    # Whether more returns wait than the file has keys, counted no further than that: a count
-    # of every waiting line grows with the base, not with the file.
-    some = select(IntakeLine.id).where(is_open).limit(len(keys) + 1).subquery()
-    waiting = session.execute(select(func.count()).select_from(some))
-    candidates: list[tuple[Any, ...]]
-    if waiting.scalar_one() <= len(keys):
-        # Fewer returns waiting than keys in the file (a new station, or earlier files
-        # matched): read them all rather than look each key up.
-        wanted = set(keys)
-        candidates = [
-            r for r in bulk.fetch_plain(session, open_lines) if r[1] in wanted or r[2] in wanted
-        ]
-    else:
-
-        def build(params: list[BindParameter[Any]]) -> Select[Any]:
-            return open_lines.where(
-                or_(col(IntakeLine.serial).in_(params), col(IntakeLine.imei).in_(params))
-            )
-
-        candidates = bulk.select_in(session, build, keys)
+    ).where(_is_open())
+    # Serials by the serial index, IMEIs by the IMEI index, as `_open_line` matches them, and
+    # whatever waits: counting the waiting lines first, to read them all when they were few,
+    # walked most of five years' lines (0.5 s, issue 30).
+    candidates = bulk.select_in(
+        session, lambda params: open_lines.where(col(IntakeLine.serial).in_(params)), serials
+    ) + bulk.select_in(
+        session, lambda params: open_lines.where(col(IntakeLine.imei).in_(params)), imeis
+    )
     found: dict[str, tuple[int, str, int]] = {}
     for line_id, serial, imei, source, line_no in candidates:
         for key in (serial, imei):

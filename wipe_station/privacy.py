@@ -90,11 +90,14 @@ def subject_access(
         if phone is not None:
             value = normalise_phone(phone)
             line_cond = IntakeLine.employee_phone == value
-            personal_cond = AuditPersonal.value == value
+            # lower() of a number is the number: one index serves names and numbers.
+            personal_cond = func.lower(AuditPersonal.value) == value.lower()
         else:
             value = " ".join((employee or "").split())
             line_cond = func.lower(IntakeLine.employee_name) == value.lower()
             personal_cond = func.lower(AuditPersonal.value) == value.lower()
+        # Erased values are not anyone's data any more, and not in the index that finds them.
+        personal_cond = personal_cond & col(AuditPersonal.value).is_not(None)
         lines = s.exec(select(IntakeLine).where(line_cond).order_by(col(IntakeLine.id))).all()
         records = []
         owners: set[int] = set()

@@ -8,7 +8,8 @@ Two rules, both configurable in settings:
 
 The audit log keeps only salted commitments to personal values, so erasing value and salt leaves
 every hash intact. Anonymised values must be gone from the file on disk, not only from queries:
-SQLite runs with ``secure_delete`` and the run ends by checkpointing the WAL and vacuuming. On
+SQLite runs with ``secure_delete`` (freed cells and pages are zeroed) and the run ends by
+emptying the WAL (`retention compact` also vacuums). On
 PostgreSQL the run ends with a plain ``VACUUM`` (no lock that keeps stations out) and rewrites
 the touched tables with ``VACUUM FULL`` only when no other station is connected; otherwise
 `retention compact` does it in a quiet hour (docs/decisions.md, 2026-12-07).
@@ -26,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, union, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from wipe_station import settings
 from wipe_station.audit import log as audit
@@ -106,24 +107,40 @@ def _int_setting(session: Session, key: str) -> int:
 
 def _personal_audit_rows(cust_id: int | None, device_ids: list[int] | None = None) -> Any:
     """Ids of the personal values still held for a customer (by owner, or by an event about
-    one of its phones), or for the phones ``device_ids``."""
-    conds = []
-    if cust_id is not None:
-        conds.append(AuditPersonal.customer_id == cust_id)
-        phones = (
-            select(AuditEvent.id)
-            .join(Device, col(Device.id) == AuditEvent.device_id)
-            .where(Device.customer_id == cust_id)
-        )
-        conds.append(col(AuditPersonal.event_id).in_(phones))
-    if device_ids:
-        in_devices = select(AuditEvent.id).where(col(AuditEvent.device_id).in_(device_ids))
-        conds.append(col(AuditPersonal.event_id).in_(in_devices))
-    return (
-        select(AuditPersonal.id)
-        .where(or_(*conds))
-        .where(col(AuditPersonal.value).is_not(None) | col(AuditPersonal.salt).is_not(None))
+    one of its phones), or for the phones ``device_ids``.
+
+    A union of index look-ups, not one query with ``owner = X OR event_id IN (…)``: PostgreSQL
+    cannot answer that OR from indexes and scanned all 1.6 M personal values for each customer
+    due (issue 30)."""
+    held = col(AuditPersonal.value).is_not(None) | col(AuditPersonal.salt).is_not(None)
+    about_phones = select(AuditPersonal.id).join(
+        AuditEvent, col(AuditEvent.id) == AuditPersonal.event_id
     )
+    parts = []
+    if cust_id is not None:
+        # By owner: the partial index on values not erased yet, then a value erased without
+        # its salt (never written so, but counted if it were) by the owner index.
+        parts.append(
+            select(AuditPersonal.id).where(
+                AuditPersonal.customer_id == cust_id, col(AuditPersonal.value).is_not(None)
+            )
+        )
+        parts.append(
+            select(AuditPersonal.id).where(
+                AuditPersonal.customer_id == cust_id,
+                col(AuditPersonal.value).is_(None),
+                col(AuditPersonal.salt).is_not(None),
+            )
+        )
+        parts.append(
+            about_phones.join(Device, col(Device.id) == AuditEvent.device_id)
+            .where(Device.customer_id == cust_id)
+            .where(held)
+        )
+    if device_ids:
+        parts.append(about_phones.where(col(AuditEvent.device_id).in_(device_ids)).where(held))
+    ids = union(*parts).subquery()
+    return select(ids.c.id)
 
 
 def _count(s: Session, ids: Any) -> int:
@@ -255,6 +272,10 @@ def _in_batches(ctx: StationContext, ids: Any, change: Any) -> int:
                 return done
             s.execute(change(batch))
             done += len(batch)
+        if len(batch) < BATCH:
+            # That was all there was: asking again would cost a query and a transaction for
+            # each of a run's hundreds of customers (what arrives meanwhile is the next run's).
+            return done
 
 
 def _anonymise(
@@ -262,30 +283,29 @@ def _anonymise(
 ) -> int:
     """Blank every personal column of ``model`` (as ``PERSONAL_COLUMNS`` names them) in the rows
     ``open_ids`` selects (ids of rows not anonymised yet), a batch at a time."""
+    return _in_batches(ctx, open_ids, lambda batch: _blanked(model, batch, now))
+
+
+def _blanked(model: type[IntakeLine] | type[Device], ids: Any, now: datetime) -> Any:
+    """The UPDATE that blanks every personal column of ``model`` (as ``PERSONAL_COLUMNS``
+    names them) in the rows ``ids`` (a list, or a select of ids) not anonymised yet."""
     blank: dict[str, Any] = dict.fromkeys(PERSONAL_COLUMNS[model])
-    return _in_batches(
-        ctx,
-        open_ids,
-        lambda batch: (
-            update(model)
-            .where(col(model.id).in_(batch))
-            .where(col(model.anonymised_at).is_(None))
-            .values(**blank, anonymised_at=now)
-        ),
+    return (
+        update(model)
+        .where(col(model.id).in_(ids))
+        .where(col(model.anonymised_at).is_(None))
+        .values(**blank, anonymised_at=now)
     )
 
 
 def _erase_audit_values(ctx: StationContext, rows: Any) -> int:
     """Erase value and salt behind the commitments ``rows`` (a select of ids) points at."""
-    return _in_batches(
-        ctx,
-        rows,
-        lambda batch: (
-            update(AuditPersonal)
-            .where(col(AuditPersonal.id).in_(batch))
-            .values(value=None, salt=None)
-        ),
-    )
+    return _in_batches(ctx, rows, _erased_values)
+
+
+def _erased_values(ids: Any) -> Any:
+    """The UPDATE that erases value and salt of the commitments ``ids`` (a list or a select)."""
+    return update(AuditPersonal).where(col(AuditPersonal.id).in_(ids)).values(value=None, salt=None)
 
 
 def run(
@@ -385,31 +405,56 @@ def _anonymise_customer(
         cust_id = s.execute(
             select(Customer.id).where(Customer.org_number == expiry.org_number)
         ).scalar_one()
+    if max(expiry.audit_values, expiry.devices, expiry.intake_lines) <= BATCH:
+        # Most customers: everything in one transaction with its audit event (four commits a
+        # customer were most of a five-year run on SQLite, where each one is an fsync).
+        with ctx.session() as s:
+            s.execute(_erased_values(_personal_audit_rows(cust_id)))
+            s.execute(_blanked(Device, _open_devices(cust_id), now))
+            s.execute(_blanked(IntakeLine, _open_lines(cust_id), now))
+            _audit_anonymised(s, ctx, actor, result, expiry)
+        return
     # The chained values first, then the phones and lines: a phone marked anonymised has no
     # values left behind it, which is what `_anything_left` relies on.
     _erase_audit_values(ctx, _personal_audit_rows(cust_id))
     _anonymise(ctx, Device, _open_devices(cust_id), now)
     _anonymise(ctx, IntakeLine, _open_lines(cust_id), now)
     with ctx.session() as s:
-        audit.append(
-            s,
-            ctx.identity,
-            actor,
-            "retention.anonymised",
-            {
-                "customer": expiry.org_number,
-                "contract_end": expiry.contract_end.isoformat(),
-                "rule": f"personal data {result.personal_months} months after contract end",
-                "intake_lines": expiry.intake_lines,
-                "devices": expiry.devices,
-                "audit_values": expiry.audit_values,
-            },
-        )
+        _audit_anonymised(s, ctx, actor, result, expiry)
+
+
+def _audit_anonymised(
+    s: Session,
+    ctx: StationContext,
+    actor: audit.Actor,
+    result: RetentionPlan,
+    expiry: CustomerExpiry,
+) -> None:
+    audit.append(
+        s,
+        ctx.identity,
+        actor,
+        "retention.anonymised",
+        {
+            "customer": expiry.org_number,
+            "contract_end": expiry.contract_end.isoformat(),
+            "rule": f"personal data {result.personal_months} months after contract end",
+            "intake_lines": expiry.intake_lines,
+            "devices": expiry.devices,
+            "audit_values": expiry.audit_values,
+        },
+    )
 
 
 def compact(ctx: StationContext, *, rewrite: bool = False) -> str:
     """Make deleted and overwritten values unrecoverable from the database files. Runs on every
     retention run, so a run interrupted before this point is finished by the next one.
+
+    SQLite: every connection runs with ``secure_delete`` on, so the cells and pages that held
+    an anonymised or purged value are zeroed in place; what is left is their old images in the
+    WAL, which a TRUNCATE checkpoint removes. ``rewrite`` (`retention compact`) also VACUUMs,
+    which gives the file's free pages back to the disk: a whole rewrite of the file (24 s at
+    five years), so not on every run (docs/decisions.md, 2026-12-07).
 
     PostgreSQL: see `_compact_postgresql`; ``rewrite`` rewrites the tables even while other
     stations are connected (`retention compact --now`)."""
@@ -421,19 +466,20 @@ def compact(ctx: StationContext, *, rewrite: bool = False) -> str:
             try:
                 cur = raw.cursor()
                 cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                cur.execute("VACUUM")
-                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if rewrite:
+                    cur.execute("VACUUM")
+                    cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 busy = cur.fetchone()
                 cur.close()
             finally:
                 raw.close()
             if busy and busy[0]:
                 raise StationError(
-                    "the database was vacuumed but another program still reads it, so its WAL "
-                    "could not be emptied; stop the other station programs and run "
+                    "another program still reads the database, so its WAL could not be emptied "
+                    "of the old values; stop the other station programs and run "
                     "`wipe-station retention run` again"
                 )
-            return "sqlite: vacuumed, WAL truncated"
+            return "sqlite: secure_delete, WAL truncated" + (", vacuumed" if rewrite else "")
         return _compact_postgresql(ctx, rewrite=rewrite)
     except (OperationalError, sqlite3.OperationalError) as exc:
         raise StationError(

@@ -80,6 +80,48 @@ def test_a_broken_audit_chain_stops_certifying(home: Path) -> None:
         start_station(home, None)
 
 
+def test_start_walks_the_chain_from_its_last_checkpoint_and_full_verify_finds_older_edits(
+    home: Path,
+) -> None:
+    """Start-up checks the events since the last signed checkpoint it (or `audit verify`)
+    passed, not five years again; an edit made since is refused at the next start, an edit
+    before it is found by `audit verify --full` (docs/decisions.md, issue 30)."""
+    ctx = open_station(home, None)
+    try:
+        add_operator(ctx, "ada", "admin", "1357", by=None)
+        phone_at(ctx, ANNA, "SERMARK1", S.VERIFIED)
+    finally:
+        ctx.close()
+    start_station(home, None).stop()  # passes, marks its checkpoint, signs the head on stop
+    assert (home / "audit" / "verified.json").is_file()
+    # An event from before the mark: the next start does not walk it again.
+    with sqlite3.connect(home / "station.db") as conn:
+        conn.execute("UPDATE audit_events SET payload = '{}' WHERE seq = 2")
+    start_station(home, None).stop()
+    env = {
+        **os.environ,
+        "WIPE_STATION_HOME": str(home),
+        "WIPE_STATION_OPERATOR": "ada",
+        "WIPE_STATION_PIN": "1357",
+    }
+    full = subprocess.run(
+        [sys.executable, "-m", "wipe_station.cli.main", "audit", "verify", "--full"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert full.returncode == 1, full.stderr
+    assert "BROKEN" in full.stderr and "event #2 " in full.stderr, full.stderr
+    # An event after the mark: refused at start.
+    with sqlite3.connect(home / "station.db") as conn:
+        conn.execute("UPDATE audit_events SET payload = '{\"x\": 1}' WHERE seq = 2")
+        newest = conn.execute("SELECT max(seq) FROM audit_events").fetchone()[0]
+        conn.execute("UPDATE audit_events SET payload = '{}' WHERE seq = ?", (newest,))
+    with pytest.raises(StationError, match=r"audit chain does not verify.*certifies nothing"):
+        start_station(home, None)
+
+
 WRITE = """
 import resource, signal, sys
 from pathlib import Path

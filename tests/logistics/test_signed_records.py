@@ -159,20 +159,26 @@ def test_a_phone_handed_over_once_is_flagged_when_it_returns(station: StationCon
         assert dev is not None and dev.state == "detected"
 
 
+def _certified_again(station: StationContext, serial: str) -> int:
+    """A second record of a phone that left, certified before anyone noticed (e.g. an old
+    release); its id."""
+    from tests.logistics.conftest import certify
+
+    with station.session() as s:
+        s.add(Device(station_id=station.station_id, platform="android", serial=serial,
+                     state="detected"))  # fmt: skip
+    with station.session() as s:
+        dev = s.exec(select(Device).where(Device.serial == serial, Device.state == "detected"))
+        dev_id = dev.one().id
+    assert dev_id is not None
+    certify(station, dev_id)
+    return dev_id
+
+
 def test_a_phone_is_never_in_two_hand_overs_without_a_release(station: StationContext) -> None:
     certified_phone(station, "TWICE")
     first = _handed_over(station, "TWICE")
-    # A second record of the same phone, certified before anyone noticed (e.g. an old release).
-    with station.session() as s:
-        s.add(Device(station_id=station.station_id, platform="android", serial="TWICE",
-                     state="detected"))  # fmt: skip
-    with station.session() as s:
-        dev = s.exec(select(Device).where(Device.serial == "TWICE", Device.state == "detected"))
-        dev_id = dev.one().id
-    assert dev_id is not None
-    from tests.logistics.conftest import certify
-
-    certify(station, dev_id)
+    dev_id = _certified_again(station, "TWICE")
     b = batches.create_batch(station, BOSS, "Miljøretur AS")
     with pytest.raises(StationError, match=f"handed over in {first} on .*admin must release"):
         batches.add_phone(station, BOSS, b.code, "TWICE")
@@ -195,3 +201,36 @@ def test_an_admin_releases_a_returned_phone_from_the_cli(
     code, out, _ = run_cli(capsys, monkeypatch, "batch", "release", "BACK2", "--reason", "RMA")
     assert code == 0 and "released BACK2" in out
     assert plug_in(station, "BACK2").state == "detected"  # not flagged again once released
+
+
+def test_all_certified_goes_on_past_a_refused_phone_across_transactions(
+    station: StationContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`add_all_certified` adds a bench's phones a chunk a transaction, each in a savepoint:
+    a phone refused in the middle of a chunk is rolled back alone, the rest go in, and the
+    audit chain holds exactly the phones that went in."""
+    certified_phone(station, "GONE")
+    _handed_over(station, "GONE")
+    for serial in ("A1", "A2"):
+        certified_phone(station, serial)
+    again_id = _certified_again(station, "GONE")
+    for serial in ("A3", "A4"):
+        certified_phone(station, serial)
+    monkeypatch.setattr(batches, "ADD_CHUNK", 2)
+    b = batches.create_batch(station, BOSS, "Miljøretur AS")
+    added, refused = batches.add_all_certified(station, BOSS, b.code)
+    assert sorted(d.serial for d in added) == ["A1", "A2", "A3", "A4"]
+    assert [(serial, "admin must release" in why) for serial, why in refused] == [("GONE", True)]
+    assert [p.serial for p in batches.batch_phones(station, b.code)] == ["A1", "A2", "A3", "A4"]
+    with station.session() as s:
+        assert s.get(Device, again_id).state == "certified"  # type: ignore[union-attr]
+        into = s.exec(
+            select(AuditEvent.device_id).where(
+                AuditEvent.action == "device.state", col(AuditEvent.payload).contains(b.code)
+            )
+        ).all()
+    assert len(into) == 4 and again_id not in into
+    from wipe_station.audit.store import verify_database
+
+    with station.session() as s:
+        assert all(r.ok for r in verify_database(s, station.identity))

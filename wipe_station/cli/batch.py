@@ -70,13 +70,11 @@ def add(
     op = rt.operator(Permission.MANAGE_BATCHES)
     if station_id is not None and not all_certified:
         raise StationError("--station goes with --all-certified")
-    if all_certified:
-        waiting = tuple(batches.waiting_for_batch(rt.station(), station_id))
-        if not waiting and not phones:  # the option was given: the reason is that none wait
-            who = f"station {station_id}" if station_id else "this station"
-            raise StationError(f"no certified phones of {who} are waiting for a batch")
-        phones = phones + waiting
-    if not phones:
+    # --all-certified alone, with none waiting: that is the reason nothing can be added.
+    if all_certified and not phones and not batches.waiting_for_batch(rt.station(), station_id):
+        who = f"station {station_id}" if station_id else "this station"
+        raise StationError(f"no certified phones of {who} are waiting for a batch")
+    if not phones and not all_certified:
         raise StationError("name phones by serial or IMEI, or use --all-certified")
     refused = 0
     for ident in phones:
@@ -87,6 +85,13 @@ def add(
             click.echo(f"refused {visible(ident)}: {visible(exc)}", err=True)
             continue
         click.echo(f"added {visible(dev.serial)}")
+    if all_certified:
+        added, refusals = batches.add_all_certified(rt.station(), actor_of(op), code, station_id)
+        for dev in added:
+            click.echo(f"added {visible(dev.serial)}")
+        for serial, why in refusals:
+            refused += 1
+            click.echo(f"refused {visible(serial)}: {visible(why)}", err=True)
     if refused:
         click_ctx.exit(1)
 

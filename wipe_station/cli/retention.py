@@ -79,10 +79,12 @@ def run(rt: Runtime, dry_run: bool) -> None:
 )
 @pass_runtime
 def compact(rt: Runtime, now: bool) -> None:
-    """Make anonymised and purged values unrecoverable from the database files. `retention
-    run` does it on SQLite; on PostgreSQL it rewrites the tables only when no other station
-    is connected, as the rewrite locks them out for as long as it takes. Run this in a quiet
-    hour; with other stations connected it refuses unless --now.
+    """Rewrite the database files so that no page that held an anonymised or purged value is
+    left. On SQLite `retention run` already zeroes those values (secure_delete) and empties the
+    WAL; this also VACUUMs, giving free pages back to the disk. On PostgreSQL `retention run`
+    rewrites the tables only when no other station is connected, as the rewrite locks them
+    out for as long as it takes. Run this in a quiet hour; with other stations connected it
+    refuses unless --now.
 
     Exit status: 0 done, 2 other stations are connected (PostgreSQL, without --now)."""
     from wipe_station.errors import StationError

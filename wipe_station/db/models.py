@@ -284,6 +284,14 @@ class AuditPersonal(SQLModel, table=True):
             postgresql_where=text("value IS NOT NULL"),
             sqlite_where=text("value IS NOT NULL"),
         ),
+        # A person's own data (`privacy export`): their name or number among the values not
+        # erased yet, compared without case. Without it each request read every value.
+        Index(
+            "ix_audit_personal_lower_value_open",
+            text("lower(value)"),
+            postgresql_where=text("value IS NOT NULL"),
+            sqlite_where=text("value IS NOT NULL"),
+        ),
     )
     # Whose personal data this is, so retention can find it when that customer's contract ends.
     customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
