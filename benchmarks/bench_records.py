@@ -19,7 +19,12 @@ Then runs each command as a user would (`wipe-station …` in a subprocess, sign
 environment) and prints its wall time, peak RSS (the child's own, from wait4) and exit status;
 ``--json`` prints one line instead of the table.
 
-Not a test: run it by hand. At 500,000 certificates the build takes tens of minutes here.
+``--keep`` keeps the base built (its folder and database) and names it; ``--base FOLDER`` runs
+the commands on a fresh copy of a kept base instead of building one (the commands change the
+records: an import, a batch, retention).
+
+Not a test: run it by hand. At 500,000 certificates the build takes about 10 minutes on
+PostgreSQL and 3 on SQLite here (README, "Five years of records").
 """
 
 from __future__ import annotations
@@ -624,7 +629,9 @@ def main() -> None:
             file=sys.stderr,
         )
         if args.keep:
+            # The commands change the records: they run on a copy, the base stays as built.
             print(f"  kept: --base {home} ({db_url})", file=sys.stderr)
+            home, db_url = _copy_base(home, args.db)
     env = dict(
         os.environ,
         WIPE_STATION_HOME=str(home),
@@ -646,11 +653,11 @@ def main() -> None:
             file=sys.stderr,
         )
     dialect = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-    if not args.keep or args.base:
-        if dialect == "postgresql":
-            with psycopg.connect(_admin_url(db_url), autocommit=True) as c:
-                c.execute(f'DROP DATABASE "{db_url.rsplit("/", 1)[1]}"')
-        shutil.rmtree(home, ignore_errors=True)
+    # The base the commands ran on goes (with --keep or --base it was a copy).
+    if dialect == "postgresql":
+        with psycopg.connect(_admin_url(db_url), autocommit=True) as c:
+            c.execute(f'DROP DATABASE "{db_url.rsplit("/", 1)[1]}"')
+    shutil.rmtree(home, ignore_errors=True)
     if args.json:
         print(
             json.dumps(

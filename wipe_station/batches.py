@@ -16,7 +16,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, or_, select
 
 from certificates.manifest import (
@@ -331,12 +330,13 @@ def _put_in_many(
         for d in s.exec(select(Device).where(col(Device.id).in_(ids)).with_for_update()).all()
     }
     certs: dict[int, Certificate] = {}
-    for cert in s.exec(
-        select(Certificate)
-        .where(col(Certificate.device_id).in_(ids), col(Certificate.superseded_by_id).is_(None))
-        .order_by(col(Certificate.issued_at), col(Certificate.id))
-    ).all():
-        certs[cert.device_id] = cert  # the newest, as `current_certificate` takes it
+    # By device only, the rest sorted out here: SQLite, without statistics, answered
+    # "superseded_by_id IS NULL" from its index (every current certificate) or walked the
+    # issued_at index for an ORDER BY.
+    mine = s.exec(select(Certificate).where(col(Certificate.device_id).in_(ids))).all()
+    for cert in sorted(mine, key=lambda c: (c.issued_at, c.id or 0)):
+        if cert.superseded_by_id is None:
+            certs[cert.device_id] = cert  # the newest, as `current_certificate` takes it
     left = _left_before_many(s, [d for d in devices.values() if d.state == S.CERTIFIED.value])
     released = set(
         s.exec(
@@ -405,33 +405,35 @@ def _put_in_many(
 
 
 def _left_before_many(s: Session, devices: list[Device]) -> dict[int, tuple[str, datetime]]:
-    """`handed_over_before` for many phones in one query: by device id, the batch and time
+    """`handed_over_before` for many phones in four queries: by device id, the batch and time
     another record of the phone (same serial or IMEI) last left the depot."""
     if not devices:
         return {}
     serials = {d.serial for d in devices}
     imeis = {i for d in devices for i in (d.imei, d.imei2) if i}
-    other = aliased(Device)
-    rows = s.exec(
-        select(
-            other.id,
-            other.serial,
-            other.imei,
-            other.imei2,
-            RecyclingBatch.code,
-            RecyclingBatch.handed_over_at,
-        )
-        .join(BatchItem, col(BatchItem.device_id) == other.id)
-        .join(RecyclingBatch, col(RecyclingBatch.id) == BatchItem.batch_id)
-        .where(RecyclingBatch.state == BatchState.HANDED_OVER.value)
-        .where(
-            or_(
-                col(other.serial).in_(serials),
-                col(other.imei).in_(imeis),
-                col(other.imei2).in_(imeis),
+    # Two steps, each on its own indexes, rather than one join: SQLite, without statistics,
+    # began a join with 500 values from the handed-over batches and read all their entries.
+    ids = {d.id for d in devices}
+    others: dict[int, tuple[str, str | None, str | None]] = {}
+    for column, values in ((Device.serial, serials), (Device.imei, imeis), (Device.imei2, imeis)):
+        for other_id, serial, imei, imei2 in s.exec(
+            select(Device.id, Device.serial, Device.imei, Device.imei2).where(
+                col(column).in_(values)
             )
-        )
-    ).all()
+        ).all():
+            if other_id is not None and other_id not in ids:
+                others[other_id] = (serial, imei, imei2)
+    if not others:
+        return {}
+    rows = [
+        (other_id, *others[other_id], code, when)
+        for other_id, code, when in s.exec(
+            select(BatchItem.device_id, RecyclingBatch.code, RecyclingBatch.handed_over_at)
+            .join(RecyclingBatch, col(RecyclingBatch.id) == BatchItem.batch_id)
+            .where(col(BatchItem.device_id).in_(list(others)))
+            .where(RecyclingBatch.state == BatchState.HANDED_OVER.value)
+        ).all()
+    ]
     found: dict[int, tuple[str, datetime]] = {}
     for dev in devices:
         assert dev.id is not None

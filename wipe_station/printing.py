@@ -27,7 +27,7 @@ from wipe_station.certify import signed_from_record
 from wipe_station.context import StationContext
 from wipe_station.db.models import Certificate
 from wipe_station.errors import StationError
-from wipe_station.listings import ListedCertificate, list_certificates
+from wipe_station.listings import ListedCertificate, count_certificates, list_certificates
 
 PRINT_FOLDER = "print"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -41,6 +41,17 @@ def recent_certificates(ctx: StationContext, limit: int = 500) -> list[ListedCer
     """The newest ``limit`` certificates, newest first (the CLI's listing, one query)."""
     with ctx.session() as session:
         return list(list_certificates(session, None, None, None, limit=limit))
+
+
+def certificate_listing(
+    ctx: StationContext, limit: int = 500
+) -> tuple[list[ListedCertificate], int]:
+    """The newest ``limit`` certificates and how many there are in all: a screen of 500 out of
+    five years' 500,000 must say so."""
+    with ctx.session() as session:
+        rows = list(list_certificates(session, None, None, None, limit=limit))
+        total = len(rows) if len(rows) < limit else count_certificates(session, None, None, None)
+    return rows, total
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -96,6 +96,29 @@ async def test_the_list_is_empty_before_any_certificate(home: Path, sqlite_url: 
     ctx.close()
 
 
+async def test_a_list_cut_at_its_limit_says_how_many_there_are(
+    home: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five years hold 500,000 certificates; the screen shows the newest 500 and says so,
+    rather than "500 certificates"."""
+    from wipe_station import printing
+
+    real = printing.certificate_listing
+    monkeypatch.setattr(printing, "certificate_listing", lambda ctx: real(ctx, limit=1))
+    ctx = open_station(home, sqlite_url)
+    demo_operator(ctx, None, None)
+    app = WipeStationApp(ctx, demo_phones=2, operator_hint="demo-technician")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await sign_in(pilot)
+        await _erase_all(pilot)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        assert len(_cells(app.screen)) == 1
+        banner = str(app.screen.query_one("#banner").render())
+        assert "the newest 1 of 2 certificates" in banner, banner
+    ctx.close()
+
+
 async def test_a_print_folder_that_cannot_be_written_is_reported(
     home: Path, sqlite_url: str
 ) -> None:

@@ -52,3 +52,20 @@ async def test_auditor_palette_has_no_changing_actions(home: Path, sqlite_url: s
         assert titles and not [t for t in titles if t.startswith(("Erase", "Quarantine"))]
         assert "Sign out" in titles
     ctx.engine.dispose()
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(home: Path, sqlite_url: str) -> None:
+    """Ctrl+C does not quit (it copies in an input); the hint names the quit key as text,
+    not as Textual's `[b]…[/b]` markup, which this app's notifications show as typed."""
+    from tests.tui.helpers import notified
+
+    ctx = open_station(home, sqlite_url)
+    demo_operator(ctx, None, None)
+    app = WipeStationApp(ctx, demo_phones=1, operator_hint="demo-technician")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot)
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: notified(app, "to quit the app"))
+        assert notified(app, "Press ctrl+q to quit the app")
+        assert not notified(app, "[b]")
+    ctx.engine.dispose()

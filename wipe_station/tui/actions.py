@@ -365,9 +365,10 @@ class PhoneActions:
         self._app.run_worker(self._show_certificates(), exclusive=True, group="certificates")
 
     async def _show_certificates(self) -> None:
-        done, rows = await self._in_thread(printing.recent_certificates, self._app.ctx)
+        done, listing = await self._in_thread(printing.certificate_listing, self._app.ctx)
         if not done:
             return
+        rows, total = listing
         session = self._app.session()
         if session is None or not isinstance(self._app.screen, StationScreen):
             return  # signed out meanwhile
@@ -377,6 +378,7 @@ class PhoneActions:
                 printing.print_dir(self._app.ctx.home),
                 session,
                 lambda: self._app.sign_out("manual"),
+                total=total,
             )
         )
 

@@ -137,6 +137,14 @@ class WipeStationApp(App[None]):
             markup=False,
         )
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C: say how to quit. Textual's own hint is markup (``[b]ctrl+q[/b]``), which
+        `notify` above shows as typed."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit the app", title="Do you want to quit?")
+                return
+
     # -- who is signed in: `signing` signs in and out, `idle` watches for input --------------
     @property
     def operator(self) -> Operator | None:

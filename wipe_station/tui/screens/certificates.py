@@ -44,9 +44,12 @@ class CertificatesScreen(Screen[None]):
         folder: Path,
         session: UiSession | None = None,
         sign_out: Callable[[], None] | None = None,
+        *,
+        total: int | None = None,
     ) -> None:
         super().__init__()
         self.rows = rows
+        self.total = len(rows) if total is None else total
         self.folder = folder
         self.session = session
         self._sign_out = sign_out
@@ -54,17 +57,19 @@ class CertificatesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StationHeader()
-        count = len(self.rows)
         yield Static(
-            Content(
-                f"{count} certificate{'s' if count != 1 else ''}, newest first   ·   "
-                f"PDFs are kept in {visible(self.folder)}"
-            ),
+            Content(f"{self._shown()}   ·   PDFs are kept in {visible(self.folder)}"),
             id="banner",
         )
         yield DataTable(id="certificates", cursor_type="row", zebra_stripes=True)
         yield Static("", id="written")
         yield Footer(compact=True, show_command_palette=False)
+
+    def _shown(self) -> str:
+        count = len(self.rows)
+        if self.total > count:
+            return f"the newest {count:,} of {self.total:,} certificates"
+        return f"{count} certificate{'s' if count != 1 else ''}, newest first"
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
