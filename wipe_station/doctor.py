@@ -359,6 +359,51 @@ def check_database(bench: Bench) -> list[Finding]:
     return out
 
 
+# Longer than this without a walk of the whole chain, and `doctor` says so.
+FULL_AUDIT_DAYS = 31
+
+
+def check_audit(bench: Bench) -> list[Finding]:
+    """When this station's audit chain was last verified whole. Start-up and `audit verify`
+    walk only what came after the last verified checkpoint, so a change to older events is
+    found by a full walk alone (docs/decisions.md, 2026-12-07)."""
+    import json
+
+    from wipe_station.audit import resume
+    from wipe_station.identity import ID_FILE
+    from wipe_station.paths import resolve_db_url
+    from wipe_station.timeutil import utcnow
+
+    try:
+        station = str(json.loads((bench.home / ID_FILE).read_text())["station_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []  # no station here: `home` says so
+    fix = "wipe-station audit verify --full"
+    when = resume.last_full(bench.home, resolve_db_url(bench.db_url, bench.home), station)
+    if when is None:
+        return [
+            Finding(
+                "audit",
+                Level.WARNING,
+                "this station's audit log has not been verified whole on this database "
+                "(start-up checks only what came after the last verified checkpoint)",
+                fix,
+            )
+        ]
+    days = (utcnow() - when).days
+    if days > FULL_AUDIT_DAYS:
+        return [
+            Finding(
+                "audit",
+                Level.WARNING,
+                f"the audit log was last verified whole on {when.date().isoformat()}, "
+                f"{days} days ago",
+                fix,
+            )
+        ]
+    return [Finding("audit", Level.OK, f"audit log verified whole on {when.date().isoformat()}")]
+
+
 # -- the machine ----------------------------------------------------------------------------
 class _Timex(ctypes.Structure):
     # struct timex (linux/timex.h): modes, offset, freq, maxerror, esterror, status, ...; the
@@ -540,6 +585,7 @@ CHECKS: tuple[Callable[[Bench], Finding | list[Finding]], ...] = (
     check_usbmuxd,
     check_home,
     check_database,
+    check_audit,
     check_clock,
     check_disk,
     check_printers,

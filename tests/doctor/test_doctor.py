@@ -218,3 +218,38 @@ def test_the_command_names_each_problem_and_fails(run, tmp_path: Path) -> None: 
         assert f" {name}: " in out
     assert "fix: wipe-station users add" in out
     assert out.strip().splitlines()[-1].endswith("warning(s)")
+
+
+def test_audit_says_when_the_chain_was_last_verified_whole(tmp_path: Path) -> None:
+    """Start-up walks only what came after the last verified checkpoint; `doctor` says when the
+    whole chain was last walked (a first start or `audit verify --full` does)."""
+    import json
+    from datetime import timedelta
+
+    from wipe_station.audit import resume
+    from wipe_station.paths import resolve_db_url
+    from wipe_station.startup import start_station
+    from wipe_station.timeutil import iso, utcnow
+
+    bench = _bench(tmp_path)
+    assert doctor.check_audit(bench) == []  # no station here: `home` says so
+    open_station(bench.home).close()
+    (never,) = doctor.check_audit(bench)
+    assert never.level is Level.WARNING and never.fix == "wipe-station audit verify --full"
+    start_station(bench.home, None).stop()  # no mark yet: the walk is whole
+    (fresh,) = doctor.check_audit(bench)
+    assert fresh.level is Level.OK and utcnow().date().isoformat() in fresh.message
+    start_station(bench.home, None).stop()  # resumed: the date of the whole walk stays
+    marks = bench.home / "audit" / "verified.json"
+    data = json.loads(marks.read_text())
+    (entry,) = data[next(iter(data))].values()
+    assert "seq" in entry
+    entry["full_at"] = iso(utcnow() - timedelta(days=doctor.FULL_AUDIT_DAYS + 9))
+    marks.write_text(json.dumps(data))
+    (stale,) = doctor.check_audit(bench)
+    assert (
+        stale.level is Level.WARNING and f"{doctor.FULL_AUDIT_DAYS + 9} days ago" in stale.message
+    )
+    url = resolve_db_url(None, bench.home)
+    station = json.loads((bench.home / "station.json").read_text())["station_id"]
+    assert resume.last_full(bench.home, url, station) is not None

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -21,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from wipe_station.audit.store import Resume
 from wipe_station.audit.verify import ChainReport
 from wipe_station.paths import private_dir
+from wipe_station.timeutil import iso, utcnow
 
 
 def _file(home: Path) -> Path:
@@ -43,6 +45,16 @@ def _read(home: Path) -> dict[str, dict[str, dict[str, object]]]:
     return data if isinstance(data, dict) else {}
 
 
+def last_full(home: Path, db_url: str, station: str) -> datetime | None:
+    """When ``station``'s chain in this database last verified walked whole, or None."""
+    mark = (_read(home).get(_db_key(db_url)) or {}).get(station)
+    when = mark.get("full_at") if isinstance(mark, dict) else None
+    try:
+        return datetime.fromisoformat(when) if isinstance(when, str) else None
+    except ValueError:
+        return None
+
+
 def load(home: Path, db_url: str) -> dict[str, Resume]:
     """The marks for this database, by station."""
     out: dict[str, Resume] = {}
@@ -56,13 +68,21 @@ def load(home: Path, db_url: str) -> dict[str, Resume]:
 
 
 def save(home: Path, db_url: str, reports: Iterable[ChainReport]) -> None:
-    """Mark the last signed checkpoint of each chain that verified (written to a temporary
-    name and renamed: a crash leaves the old marks or the new, never half)."""
+    """Mark the last signed checkpoint of each chain that verified, and when a chain was last
+    walked whole (``full_at``: `doctor` says when that is long ago). Written to a temporary
+    name and renamed: a crash leaves the old marks or the new, never half."""
     data = _read(home)
     entries = data.setdefault(_db_key(db_url), {})
     for report in reports:
-        if report.ok and report.last_signed_seq > 0 and report.signed_head:
-            entries[report.station] = {"seq": report.last_signed_seq, "head": report.signed_head}
+        if not report.ok:
+            continue
+        old = entries.get(report.station)
+        entry: dict[str, object] = dict(old) if isinstance(old, dict) else {}
+        if report.last_signed_seq > 0 and report.signed_head:
+            entry.update(seq=report.last_signed_seq, head=report.signed_head)
+        if report.resumed_from is None:
+            entry["full_at"] = iso(utcnow())
+        entries[report.station] = entry
     path = _file(home)
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
