@@ -37,17 +37,11 @@ def print_dir(home: Path) -> Path:
     return home / PRINT_FOLDER
 
 
-def recent_certificates(ctx: StationContext, limit: int = 500) -> list[ListedCertificate]:
-    """The newest ``limit`` certificates, newest first (the CLI's listing, one query)."""
-    with ctx.session() as session:
-        return list(list_certificates(session, None, None, None, limit=limit))
-
-
 def certificate_listing(
     ctx: StationContext, limit: int = 500
 ) -> tuple[list[ListedCertificate], int]:
-    """The newest ``limit`` certificates and how many there are in all: a screen of 500 out of
-    five years' 500,000 must say so."""
+    """The newest ``limit`` certificates, newest first (the CLI's listing, one query), and how
+    many there are in all: a screen of 500 out of five years' 500,000 must say so."""
     with ctx.session() as session:
         rows = list(list_certificates(session, None, None, None, limit=limit))
         total = len(rows) if len(rows) < limit else count_certificates(session, None, None, None)
