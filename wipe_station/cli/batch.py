@@ -9,6 +9,7 @@ import click
 from wipe_station import batches
 from wipe_station.cli.runtime import (
     Runtime,
+    how_many,
     limit_option,
     output_file,
     output_or_print_folder,
@@ -151,10 +152,7 @@ def list_(rt: Runtime, state: str | None, limit: int) -> None:
         recycler = visible(b.recycler)  # typed text: controls shown, not run
         click.echo(f"{b.code:<24} {b.state:<12} {b.phones:>5} phones  {recycler}  {when}")
     what = f"{state} batches" if state else "batches"
-    if len(rows) < total:
-        click.echo(f"the newest {len(rows)} of {total} {what} (--limit 0 lists them all)")
-    else:
-        click.echo(f"{total} {what}")
+    click.echo(how_many(len(rows), total, what))
 
 
 @batch.command("manifest", short_help="Write the hand-over manifest (.pdf, signed; or .csv).")

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from wipe_station.certify import issued_between
 from wipe_station.cli.runtime import (
     Runtime,
+    how_many,
     iso_date,
     limit_option,
     output_file,
@@ -111,12 +112,7 @@ def list_(
                 f"{row.number}  {row.issued_at:%Y-%m-%d %H:%M}  {row.platform:<7} "
                 f"{visible(row.model[:24]):<24} {visible(row.serial)}{mark}"
             )
-    if not total:
-        click.echo("no certificates")
-    elif shown < total:
-        click.echo(f"the newest {shown} of {total} certificates (--limit 0 lists them all)")
-    else:
-        click.echo(f"{total} certificates")
+    click.echo(how_many(shown, total, "certificates") if total else "no certificates")
 
 
 @certificate.command("export")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from wipe_station import intake as intake_core
-from wipe_station.cli.runtime import Runtime, limit_option, pass_runtime
+from wipe_station.cli.runtime import Runtime, how_many, limit_option, pass_runtime
 from wipe_station.operators import actor_of
 from wipe_station.roles import Permission
 from wipe_station.safe_text import joined, visible
@@ -65,10 +65,7 @@ def list_(rt: Runtime, unmatched: bool, limit: int) -> None:
         phone = f"matched {visible(v.device_serial)}" if v.device_serial else "waiting"
         click.echo(f"{v.id:>6}  {visible(v.customer)}  {ident:<34} {who:<36} {phone}")
     what = "intake lines waiting for a phone" if unmatched else "intake lines"
-    if len(lines) < total:
-        click.echo(f"the newest {len(lines)} of {total} {what} (--limit 0 lists them all)")
-    else:
-        click.echo(f"{total} {what}")
+    click.echo(how_many(len(lines), total, what))
 
 
 @intake.command("unmatched")

@@ -209,6 +209,13 @@ def limit_option(f: F) -> F:
     )(f)
 
 
+def how_many(shown: int, total: int, what: str) -> str:
+    """The line a `limit_option` listing ends with: how many it showed, of how many."""
+    if shown < total:
+        return f"the newest {shown} of {total} {what} (--limit 0 lists them all)"
+    return f"{total} {what}"
+
+
 def output_file(required: bool = True, help: str | None = None) -> Callable[[F], F]:
     """``-o/--output FILE`` and ``--force`` (replace FILE if it exists), for ``write_file``."""
 
