@@ -42,7 +42,7 @@ from wipe_station.db.models import (
 )
 from wipe_station.errors import StationError
 from wipe_station.intake import find_device
-from wipe_station.lifecycle import DeviceState, check, transition
+from wipe_station.lifecycle import DeviceState, transition, transition_many
 from wipe_station.timeutil import iso, utcnow
 
 S = DeviceState
@@ -324,7 +324,6 @@ def _put_in_many(
     and release look-ups one query each, the batch entries, states and chained events written
     together. Returns the phones added (in the order of ``ids``) and, by id, why the others
     were refused, in `_certificate_for_batch`'s words."""
-    check(S.CERTIFIED, S.IN_BATCH)  # the lifecycle's rule, asked once for all of them
     devices = {
         d.id: d
         for d in s.exec(select(Device).where(col(Device.id).in_(ids)).with_for_update()).all()
@@ -377,29 +376,12 @@ def _put_in_many(
         ("batch_id", "device_id", "certificate_id", "added_at"),
         [(batch.id, dev.id, cert.id, now) for dev, cert in going],
     )
-    for dev, _ in going:
-        dev.state, dev.state_since = S.IN_BATCH.value, now
-        s.add(dev)
-    s.flush()
-    audit.append_many(
+    transition_many(
         s,
         ctx.identity,
         actor,
-        [
-            # The event `transition` writes for one phone.
-            audit.Pending(
-                "device.state",
-                {
-                    "from": S.CERTIFIED.value,
-                    "to": S.IN_BATCH.value,
-                    "batch": batch.code,
-                    "certificate": cert.number,
-                },
-                device_id=dev.id,
-                owner=dev.customer_id,
-            )
-            for dev, cert in going
-        ],
+        [(dev, {"batch": batch.code, "certificate": cert.number}) for dev, cert in going],
+        S.IN_BATCH,
     )
     return [dev for dev, _ in going], refused
 

@@ -85,6 +85,44 @@ def transition(
         device.quarantine_reason = reason
     session.add(device)
     session.flush()
+    event = _state_event(device, src, dst, reason, extra)
+    audit.append(
+        session,
+        identity,
+        actor,
+        event.action,
+        event.payload,
+        device_id=event.device_id,
+        personal=event.personal,
+        owner=event.owner,
+    )
+
+
+def transition_many(
+    session: Session,
+    identity: StationIdentity,
+    actor: audit.Actor,
+    moves: list[tuple[Device, dict[str, Any]]],
+    dst: DeviceState,
+) -> None:
+    """`transition` for many phones at once (each with its ``extra``): one flush and one chain
+    append for all of them, the same checks and the same events."""
+    for device, _ in moves:
+        check(device.state, dst)
+    now = utcnow()
+    events = []
+    for device, extra in moves:
+        src = device.state
+        device.state, device.state_since = dst.value, now
+        session.add(device)
+        events.append(_state_event(device, src, dst, None, extra))
+    session.flush()
+    audit.append_many(session, identity, actor, events)
+
+
+def _state_event(
+    device: Device, src: str, dst: DeviceState, reason: str | None, extra: dict[str, Any] | None
+) -> audit.Pending:
     payload: dict[str, Any] = {"from": src, "to": dst.value}
     personal: dict[str, str] | None = None
     if reason and dst is S.QUARANTINED:
@@ -94,13 +132,6 @@ def transition(
         payload["reason"] = reason
     if extra:
         payload.update(extra)
-    audit.append(
-        session,
-        identity,
-        actor,
-        "device.state",
-        payload,
-        device_id=device.id,
-        personal=personal,
-        owner=device.customer_id,
+    return audit.Pending(
+        "device.state", payload, device_id=device.id, personal=personal, owner=device.customer_id
     )
