@@ -367,16 +367,15 @@ def check_audit(bench: Bench) -> list[Finding]:
     """When this station's audit chain was last verified whole. Start-up and `audit verify`
     walk only what came after the last verified checkpoint, so a change to older events is
     found by a full walk alone (docs/decisions.md, 2026-12-07)."""
-    import json
-
     from wipe_station.audit import resume
-    from wipe_station.identity import ID_FILE
+    from wipe_station.errors import StationError
+    from wipe_station.identity import read_id_file
     from wipe_station.paths import resolve_db_url
     from wipe_station.timeutil import utcnow
 
     try:
-        station = str(json.loads((bench.home / ID_FILE).read_text())["station_id"])
-    except (OSError, ValueError, KeyError, TypeError):
+        station, _ = read_id_file(bench.home)
+    except (OSError, StationError):
         return []  # no station here: `home` says so
     fix = "wipe-station audit verify --full"
     when = resume.last_full(bench.home, resolve_db_url(bench.db_url, bench.home), station)

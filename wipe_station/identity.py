@@ -102,16 +102,23 @@ def exists(home: Path) -> bool:
     return (home / ID_FILE).exists()
 
 
+def read_id_file(home: Path) -> tuple[str, str]:
+    """The station id and name in ``home``'s station file, without its key; OSError if the
+    file cannot be read, StationError if it is damaged."""
+    id_path = home / ID_FILE
+    try:
+        info = json.loads(id_path.read_text())
+        return str(info["station_id"]), str(info.get("name", info["station_id"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StationError(f"station file {id_path} is damaged") from exc
+
+
 def load_or_create(home: Path) -> StationIdentity:
     """Load the identity from ``home``, creating it on first use."""
     id_path = home / ID_FILE
     key_path = keys_dir(home) / KEY_FILE
     if id_path.exists():
-        try:
-            info = json.loads(id_path.read_text())
-            station_id, name = str(info["station_id"]), str(info.get("name", info["station_id"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise StationError(f"station file {id_path} is damaged") from exc
+        station_id, name = read_id_file(home)
         if not key_path.exists():
             raise StationError(
                 f"station key {key_path} is missing; restore it from backup "
