@@ -36,7 +36,7 @@ from wipe_station.db.models import BatchItem, Certificate, Device, Operator, Set
 from wipe_station.db.models import Customer as CustomerRow
 from wipe_station.errors import StationError
 from wipe_station.evidence import evidence_digest, job_evidence
-from wipe_station.lifecycle import DeviceState, transition
+from wipe_station.lifecycle import DeviceState, newest_in_state, transition
 from wipe_station.numbering import allocate
 from wipe_station.timeutil import iso, utcnow
 
@@ -130,11 +130,7 @@ def held_for_supervisor(session: Session, job: WipeJob) -> bool:
 def release_attested(ctx: StationContext, serial: str, actor: audit.Actor) -> Certificate:
     """A supervisor releases a held attested erasure; the certificate is issued at once."""
     with ctx.session() as session:
-        device = session.exec(
-            select(Device)
-            .where(Device.serial == serial, Device.state == DeviceState.VERIFIED.value)
-            .order_by(col(Device.id).desc())
-        ).first()
+        device = newest_in_state(session, serial, DeviceState.VERIFIED)
         if device is None:
             raise StationError(f"{serial}: no verified phone with this serial waits for release")
         job = session.exec(

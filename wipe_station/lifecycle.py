@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from wipe_station.audit import log as audit
 from wipe_station.db.models import Device
@@ -65,6 +65,16 @@ def check(src: DeviceState | str, dst: DeviceState | str) -> None:
         raise IllegalTransition(
             f"a device that is {src_s.value} cannot become {dst_s.value} (allowed: {allowed})"
         )
+
+
+def newest_in_state(session: Session, serial: str, state: DeviceState) -> Device | None:
+    """The newest record of the phone ``serial`` that is in ``state`` (a phone that came back
+    has a record per visit)."""
+    return session.exec(
+        select(Device)
+        .where(Device.serial == serial, Device.state == state.value)
+        .order_by(col(Device.id).desc())
+    ).first()
 
 
 def transition(

@@ -28,7 +28,7 @@ from wipe_station.db import lengths
 from wipe_station.db.lengths import clip
 from wipe_station.db.models import Customer, Device, Evidence, WipeJob
 from wipe_station.errors import StationError
-from wipe_station.lifecycle import IN_FLIGHT, DeviceState, check, transition
+from wipe_station.lifecycle import IN_FLIGHT, DeviceState, check, newest_in_state, transition
 from wipe_station.timeutil import utcnow
 
 S = DeviceState
@@ -281,11 +281,7 @@ def erase_again(ctx: StationContext, by: audit.Actor, serial: str) -> int:
     """The CLI's way on for an interrupted phone left waiting for a decision: it is erased
     again the next time it is plugged in (DETECTED, the technician named)."""
     with ctx.session() as s:
-        dev = s.exec(
-            select(Device)
-            .where(Device.serial == serial, Device.state == S.INTERRUPTED.value)
-            .order_by(col(Device.id).desc())
-        ).first()
+        dev = newest_in_state(s, serial, S.INTERRUPTED)
         if dev is None or dev.id is None:
             raise StationError(f"{serial}: no interrupted phone with this serial")
         transition(
