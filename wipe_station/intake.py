@@ -12,6 +12,8 @@ import csv
 import functools
 import io
 import re
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,36 +158,41 @@ class _Row:
 _normalised_org = functools.lru_cache(maxsize=16384)(normalise_org_number)
 
 
+# The columns `_parse_row` reads.
+_READ = ("org_number", "serial", "imei", "employee_phone", "employee_name", "reason")
+
+
+def _no_nul(column: str, value: str) -> str:
+    if "\x00" in value:  # PostgreSQL refuses it; the row is reported, the rest load
+        raise StationError(f"the {column} cell holds a NUL character")
+    return value
+
+
 def _parse_row(line: int, cells: list[str], cols: dict[str, int]) -> _Row:
     """One data row; ``cells`` are already stripped of surrounding whitespace."""
     width = len(cells)
-
-    def get(name: str) -> str | None:
-        i = cols.get(name)
-        if i is None or i >= width:
-            return None
-        value = cells[i]
-        if "\x00" in value:  # PostgreSQL refuses it; the row is reported, the rest load
-            raise StationError(f"the {name} cell holds a NUL character")
-        return value or None
-
-    org_raw = get("org_number")
-    if org_raw is None:
+    # The six cells in one pass (an absent column or a short row reads as empty): a lookup
+    # and a call per cell were half the parsing of a 20,000-line file.
+    org_raw, serial, imei_raw, phone_raw, name, reason = (
+        cells[i] if (i := cols.get(c)) is not None and i < width else "" for c in _READ
+    )
+    if not _no_nul("org_number", org_raw):
         raise StationError("no organisation number")
     org = _normalised_org(org_raw)
-    serial, imei_raw = get("serial"), get("imei")
-    if serial is None and imei_raw is None:
+    if not _no_nul("serial", serial) and not _no_nul("imei", imei_raw):
         raise StationError("neither serial nor IMEI")
-    if serial is not None and (len(serial) > 64 or not _SERIAL_RE.match(serial)):
+    _no_nul("imei", imei_raw)
+    if serial and (len(serial) > 64 or not _SERIAL_RE.match(serial)):
         raise StationError(f"serial {serial[:40]!r} is not a serial number")
     imei = normalise_imei(imei_raw) if imei_raw else None
-    phone_raw = get("employee_phone")
-    phone = normalise_phone(phone_raw) if phone_raw else None
-    name, reason = get("employee_name"), get("reason")
-    for label, value in (("employee name", name), ("reason", reason)):
-        if value is not None and len(value) > 200:
+    phone = normalise_phone(phone_raw) if _no_nul("employee_phone", phone_raw) else None
+    for column, label, value in (
+        ("employee_name", "employee name", name),
+        ("reason", "reason", reason),
+    ):
+        if len(_no_nul(column, value)) > 200:
             raise StationError(f"{label} is longer than 200 characters")
-    return _Row(line, org, serial, imei, name, phone, reason)
+    return _Row(line, org, serial or None, imei, name or None, phone, reason or None)
 
 
 def _open_line(session: Session, serial: str | None, imei: str | None) -> IntakeLine | None:
@@ -210,30 +217,30 @@ def _is_open() -> Any:
     return ~exists().where(Device.intake_line_id == IntakeLine.id)
 
 
-def _open_lines_for(session: Session, rows: list[_Row]) -> dict[str, tuple[int, str, int]]:
-    """Serial or IMEI -> (id, source file, line) of the earliest announced return still
-    waiting for its phone, for every serial and IMEI in ``rows``: `_open_line` for a whole file
-    in a few queries on the driver's cursor (SQLAlchemy expanding each IN list anew cost more
-    than the queries)."""
-    serials = list(dict.fromkeys(r.serial for r in rows if r.serial))
-    imeis = list(dict.fromkeys(r.imei for r in rows if r.imei))
-    if not serials and not imeis:
-        return {}
-    open_lines = select(
+def _open_lines_query(column: str) -> Any:
+    """The builder of `bulk.select_in`'s look-up: the returns still waiting for a phone whose
+    ``column`` (serial or imei) is one of the values."""
+    waiting = select(
         IntakeLine.id,
         IntakeLine.serial,
         IntakeLine.imei,
         IntakeLine.source_file,
         IntakeLine.line_no,
     ).where(_is_open())
-    # Serials by the serial index, IMEIs by the IMEI index, as `_open_line` matches them, and
-    # whatever waits: counting the waiting lines first, to read them all when they were few,
-    # walked most of five years' lines (0.5 s, issue 30).
-    candidates = bulk.select_in(
-        session, lambda params: open_lines.where(col(IntakeLine.serial).in_(params)), serials
-    ) + bulk.select_in(
-        session, lambda params: open_lines.where(col(IntakeLine.imei).in_(params)), imeis
+    return lambda match: waiting.where(match(col(getattr(IntakeLine, column))))
+
+
+def _keys(rows: list[_Row]) -> tuple[list[str], list[str]]:
+    """The serials and the IMEIs of ``rows``, each once."""
+    return (
+        list(dict.fromkeys(r.serial for r in rows if r.serial)),
+        list(dict.fromkeys(r.imei for r in rows if r.imei)),
     )
+
+
+def _earliest(candidates: Iterable[tuple[Any, ...]]) -> dict[str, tuple[int, str, int]]:
+    """Serial or IMEI -> (id, source file, line) of the earliest of the waiting returns
+    ``candidates`` (rows of `_open_lines_query`) that has it."""
     found: dict[str, tuple[int, str, int]] = {}
     for line_id, serial, imei, source, line_no in candidates:
         for key in (serial, imei):
@@ -242,8 +249,24 @@ def _open_lines_for(session: Session, rows: list[_Row]) -> dict[str, tuple[int, 
     return found
 
 
+def _open_lines_for(session: Session, rows: list[_Row]) -> dict[str, tuple[int, str, int]]:
+    """`_open_line` for every serial and IMEI in ``rows`` at once: serials by the serial
+    index, IMEIs by the IMEI index, in a few queries on the driver's cursor (SQLAlchemy
+    expanding each IN list anew cost more than the queries). Counting the waiting lines first,
+    to read them all when they were few, walked most of five years' lines (0.5 s, issue 30)."""
+    serials, imeis = _keys(rows)
+    return _earliest(
+        bulk.select_in(session, _open_lines_query("serial"), serials)
+        + bulk.select_in(session, _open_lines_query("imei"), imeis)
+    )
+
+
+# Rows an import reads, looks up and writes at a time (`_Load`).
+_BATCH = 2000
+
 # The intake line columns `import_text` writes, in the order of its row tuples.
 _LINE_COLUMNS = (
+    "id",
     "customer_id",
     "serial",
     "imei",
@@ -253,6 +276,9 @@ _LINE_COLUMNS = (
     "source_file",
     "line_no",
     "imported_at",
+    "audit_station",
+    "audit_seq",
+    "personal_salt",
 )
 
 
@@ -283,7 +309,9 @@ def import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str)
         return _import_text(ctx, actor, text, source)
 
 
-def _import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str) -> ImportResult:
+def _reader(text: str, source: str) -> tuple[Any, dict[str, int], list[str]]:
+    """The CSV reader past the header, the columns found and those ignored; a file without an
+    intake file's header is refused here, before the database is asked anything."""
     lines = _first_lines(text, 5)
     if lines and len(lines[0]) > MAX_HEADER_CHARS:
         raise StationError(
@@ -303,8 +331,13 @@ def _import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str
     except csv.Error as exc:
         raise StationError(f"{visible(source, 80)}: the header row is unreadable ({exc})") from None
     cols, ignored = _columns(header)
-    result = ImportResult(source=source[:255], ignored_columns=ignored)
-    parsed: list[_Row] = []
+    return reader, cols, ignored
+
+
+def _parse(reader: Any, cols: dict[str, int], result: ImportResult) -> Iterator[list[_Row]]:
+    """The file's good rows, one per phone, `_BATCH` at a time as they are read; the others
+    are reported in ``result``."""
+    batch: list[_Row] = []
     seen: dict[str, int] = {}
     try:
         for cells in reader:
@@ -330,10 +363,19 @@ def _import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str
                 seen[serial] = line
             if imei:
                 seen[imei] = line
-            parsed.append(row)
+            batch.append(row)
+            if len(batch) == _BATCH:
+                yield batch
+                batch = []
     except csv.Error as exc:
         result.errors.append(RowError(reader.line_num, f"unreadable CSV ({exc}); stopped here"))
+    if batch:
+        yield batch
 
+
+def _import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str) -> ImportResult:
+    reader, cols, ignored = _reader(text, source)
+    result = ImportResult(source=source[:255], ignored_columns=ignored)
     with ctx.session() as s:
         # Plain (id, number) pairs: an ORM attribute read per line adds up over 21,000 lines.
         customers = {
@@ -341,59 +383,11 @@ def _import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str
             for c in s.exec(select(Customer)).all()
             if c.id is not None
         }
-        earlier_lines = _open_lines_for(s, parsed)
-        accepted: list[tuple[_Row, tuple[int, str]]] = []
-        for row in parsed:
-            cust = customers.get(row.org)
-            if cust is None:
-                result.errors.append(
-                    RowError(row.line, f"no customer {row.org} (add it with `customers add`)")
-                )
-                continue
-            if earlier_lines:  # most files announce only new phones: no look-ups then
-                hits = [earlier_lines[k] for k in (row.serial, row.imei) if k in earlier_lines]
-                if hits:
-                    earlier = min(hits)
-                    result.errors.append(
-                        RowError(row.line, f"already announced ({earlier[1]} line {earlier[2]})")
-                    )
-                    continue
-            accepted.append((row, cust))
-        # One bulk insert and one chain append for the whole file: an ORM flush and an audit
-        # append per line took 33 s for 21,000 lines (issue 19).
-        now = utcnow()
-        file_name = result.source
-        result.loaded = bulk.insert_tuples(
-            s,
-            IntakeLine,
-            _LINE_COLUMNS,
-            [
-                (cust_id, r.serial, r.imei, r.name, r.phone, r.reason, file_name, r.line, now)
-                for r, (cust_id, _) in accepted
-            ],
-            key="line_no",
-        )
-        pending: list[audit.Pending] = []
-        for line_id, (r, (cust_id, org)) in zip(result.loaded, accepted, strict=True):
-            personal: dict[str, str] = {}
-            if r.name:
-                personal["employee_name"] = r.name
-            if r.phone:
-                personal["employee_phone"] = r.phone
-            if r.reason:
-                personal["reason"] = r.reason
-            payload = {
-                "intake_line": line_id,
-                "customer": org,
-                "serial": r.serial,
-                "imei": r.imei,
-                "source": file_name,
-                "line": r.line,
-            }
-            pending.append(
-                audit.Pending("intake.line", payload, personal=personal or None, owner=cust_id)
-            )
-        audit.append_many(s, ctx.identity, actor, pending)
+        # The chain's head is locked before the database gets work of its own, so the lines
+        # can name their events; the session is not used again until that work is done.
+        load = _Load(ctx, actor, audit.Chain(s, ctx.identity), customers, result)
+        with bulk.Background(s) as db:
+            load.run(db, _parse(reader, cols, result), _most_rows(text))
         audit.append(
             s,
             ctx.identity,
@@ -418,6 +412,130 @@ def _import_text(ctx: StationContext, actor: audit.Actor, text: str, source: str
                     result.matched += 1
     result.errors.sort(key=lambda e: e.line)
     return result
+
+
+def _most_rows(text: str) -> int:
+    """No file holds more data rows than it has lines after its header (a quoted cell may
+    hold a line break, never the other way round)."""
+    return text.count("\n") + 1
+
+
+class _Load:
+    """Writing a file's good rows as a pipeline, `_BATCH` rows at a time: the database looks
+    up one batch's earlier announcements while the next is parsed, then writes its lines and
+    their events while the batches after it are parsed and built (docs/decisions.md,
+    2026-12-08). Python and the database each had about a second of work for 20,000 lines,
+    and done in turn they made an import of them miss its 2 s (issue 30).
+
+    One bulk insert per batch and one chain for the file: an ORM flush and an audit append
+    per line took 33 s for 21,000 lines (issue 19). Each line names the event that commits to
+    its values and keeps their salt: the values are stored once, on the line, and not again
+    behind the chain."""
+
+    def __init__(
+        self,
+        ctx: StationContext,
+        actor: audit.Actor,
+        chain: audit.Chain,
+        customers: dict[str, tuple[int, str]],
+        result: ImportResult,
+    ) -> None:
+        self.actor, self.chain, self.customers, self.result = actor, chain, customers, result
+        self.station = ctx.identity.station_id
+        self.now = utcnow()
+        self.ids: Iterator[int] = iter(())
+
+    def run(self, db: bulk.Background, batches: Iterator[list[_Row]], most: int) -> None:
+        by_serial = bulk.InQuery.compile(db.dialect, _open_lines_query("serial"))
+        by_imei = bulk.InQuery.compile(db.dialect, _open_lines_query("imei"))
+        before: tuple[list[_Row], list[Future[list[tuple[Any, ...]]]]] | None = None
+        for batch in batches:
+            if before is None:
+                # Ids for as many lines as the file could hold, taken at once: a wait for the
+                # database per batch would stall the pipeline. Rows refused leave their ids
+                # unused (on PostgreSQL a gap in the sequence, as a rolled-back insert leaves).
+                self.ids = iter(db.reserve_ids(IntakeLine, most))
+            serials, imeis = _keys(batch)
+            lookups = [db.select_in(by_serial, serials), db.select_in(by_imei, imeis)]
+            if before is not None:
+                self._write(db, *before)
+            before = (batch, lookups)
+        if before is not None:
+            self._write(db, *before)
+
+    def _write(
+        self,
+        db: bulk.Background,
+        batch: list[_Row],
+        lookups: list[Future[list[tuple[Any, ...]]]],
+    ) -> None:
+        """One batch: its rows refused (no such customer, announced before and still
+        waiting) reported, the others' lines and events queued for writing."""
+        result = self.result
+        earlier_lines = _earliest(row for done in lookups for row in done.result())
+        file_name = result.source
+        salts = audit.new_salts(len(batch))
+        lines: list[tuple[Any, ...]] = []
+        pending: list[audit.Pending] = []
+        first_seq = self.chain.next_seq
+        for r, salt in zip(batch, salts, strict=True):
+            cust = self.customers.get(r.org)
+            if cust is None:
+                result.errors.append(
+                    RowError(r.line, f"no customer {r.org} (add it with `customers add`)")
+                )
+                continue
+            if earlier_lines:  # most files announce only new phones: no look-ups then
+                hits = [earlier_lines[k] for k in (r.serial, r.imei) if k in earlier_lines]
+                if hits:
+                    earlier = min(hits)
+                    result.errors.append(
+                        RowError(r.line, f"already announced ({earlier[1]} line {earlier[2]})")
+                    )
+                    continue
+            cust_id, org = cust
+            line_id = next(self.ids)
+            result.loaded.append(line_id)
+            personal: dict[str, str] = {}
+            if r.name:
+                personal["employee_name"] = r.name
+            if r.phone:
+                personal["employee_phone"] = r.phone
+            if r.reason:
+                personal["reason"] = r.reason
+            kept = salt if personal else None
+            lines.append(
+                (
+                    line_id,
+                    cust_id,
+                    r.serial,
+                    r.imei,
+                    r.name,
+                    r.phone,
+                    r.reason,
+                    file_name,
+                    r.line,
+                    self.now,
+                    self.station,
+                    first_seq + len(pending),
+                    kept,
+                )
+            )
+            payload = {
+                "intake_line": line_id,
+                "customer": org,
+                "serial": r.serial,
+                "imei": r.imei,
+                "source": file_name,
+                "line": r.line,
+            }
+            pending.append(
+                audit.Pending(
+                    "intake.line", payload, personal=personal or None, owner=cust_id, salt=kept
+                )
+            )
+        db.insert(IntakeLine, _LINE_COLUMNS, lines)
+        self.chain.queue(self.actor, pending, db)
 
 
 def match_device(

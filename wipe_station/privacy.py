@@ -5,6 +5,7 @@ in the personal values behind audit-log commitments."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, func, select
 from wipe_station.audit import log as audit
 from wipe_station.context import StationContext
 from wipe_station.db.models import (
+    LINE_PERSONAL_VALUES,
     AuditEvent,
     AuditPersonal,
     BatchItem,
@@ -79,6 +81,29 @@ def _device_record(s: Session, dev: Device) -> dict[str, Any]:
     }
 
 
+def _line_mentions(
+    s: Session, lines: Sequence[IntakeLine], value: str
+) -> list[tuple[AuditEvent, str]]:
+    """The intake.line events that commit to the person's values kept on their lines (lines
+    imported before 2026-12-08 have theirs in audit_personal, found with the other events)."""
+    wanted = value.lower()
+    found: list[tuple[AuditEvent, str]] = []
+    for line in lines:
+        if line.personal_salt is None or line.audit_seq is None:
+            continue
+        fields = [
+            f for f in LINE_PERSONAL_VALUES if (v := getattr(line, f)) and v.lower() == wanted
+        ]
+        event = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.station_id == line.audit_station, AuditEvent.seq == line.audit_seq
+            )
+        ).first()
+        if event is not None:
+            found += [(event, f) for f in fields]
+    return found
+
+
 def subject_access(
     ctx: StationContext, actor: audit.Actor, *, phone: str | None, employee: str | None
 ) -> dict[str, Any]:
@@ -123,12 +148,15 @@ def subject_access(
                     "phone": _device_record(s, dev) if dev else None,
                 }
             )
-        mentions = s.exec(
-            select(AuditEvent, AuditPersonal.field)
-            .join(AuditPersonal, col(AuditPersonal.event_id) == AuditEvent.id)
-            .where(personal_cond)
-            .order_by(col(AuditEvent.station_id), col(AuditEvent.seq))
-        ).all()
+        mentions = list(
+            s.exec(
+                select(AuditEvent, AuditPersonal.field)
+                .join(AuditPersonal, col(AuditPersonal.event_id) == AuditEvent.id)
+                .where(personal_cond)
+            ).all()
+        )
+        mentions += _line_mentions(s, lines, value)
+        mentions.sort(key=lambda m: (m[0].station_id, m[0].seq, m[1]))
         audit_refs = [
             {
                 "station": e.station_id,

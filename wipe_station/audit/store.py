@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from wipe_station.audit.chain import commitment, hash_event
+from wipe_station.audit.chain import commitment, hash_event, kept_commitments
 from wipe_station.audit.verify import (
     ChainReport,
     CheckpointRecord,
@@ -29,7 +29,15 @@ from wipe_station.audit.verify import (
 )
 from wipe_station.audit.walk import WalkState, walk_events
 from wipe_station.audit.worker import page_rows
-from wipe_station.db.models import AuditCheckpoint, AuditEvent, AuditHead, AuditPersonal, Station
+from wipe_station.db.models import (
+    LINE_PERSONAL_VALUES,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditHead,
+    AuditPersonal,
+    IntakeLine,
+    Station,
+)
 from wipe_station.errors import StationError
 from wipe_station.identity import StationIdentity, load_public_key
 from wipe_station.listings import stream
@@ -352,6 +360,46 @@ def _check_personal(session: Session, station_id: str, after: int = 0) -> str | 
         chained = json.loads(payload).get("personal", {}).get(field)
         if salt is None or chained != commitment(salt, value):
             return f"event #{seq}: the stored {field} does not match what was chained"
+    return _check_intake_lines(session, station_id, after)
+
+
+def _check_intake_lines(session: Session, station_id: str, after: int = 0) -> str | None:
+    """The intake lines whose intake.line events (of this station, after ``after``) commit to
+    their values: each event must be there, be about that line, and commit to exactly the
+    values the line holds, salted from its salt. A line anonymised by retention holds neither
+    values nor salt, and its event's commitments can no longer be tested."""
+    event = (AuditEvent.station_id == IntakeLine.audit_station) & (
+        AuditEvent.seq == IntakeLine.audit_seq
+    )
+    rows = stream(
+        session,
+        select(
+            IntakeLine.id,
+            IntakeLine.audit_seq,
+            IntakeLine.personal_salt,
+            *(getattr(IntakeLine, f) for f in LINE_PERSONAL_VALUES),
+            AuditEvent.action,
+            AuditEvent.payload,
+        )
+        .outerjoin(AuditEvent, event)
+        .where(IntakeLine.audit_station == station_id, col(IntakeLine.audit_seq) > after)
+        .order_by(col(IntakeLine.audit_seq)),
+    )
+    for line_id, seq, salt, *values, action, payload in rows:
+        if action is None:
+            return f"intake line {line_id} names event #{seq}, which the chain does not hold"
+        body = json.loads(payload)
+        if action != "intake.line" or body.get("intake_line") != line_id:
+            return f"intake line {line_id} names event #{seq}, which is not its intake.line event"
+        held = {f: v for f, v in zip(LINE_PERSONAL_VALUES, values, strict=True) if v is not None}
+        chained = body.get("personal", {})
+        if not held and salt is None:
+            continue  # nothing personal, or anonymised: nothing left to test
+        if salt is None or chained != kept_commitments(salt, held):
+            return (
+                f"event #{seq}: the personal values of intake line {line_id} do not match what "
+                "was chained"
+            )
     return None
 
 

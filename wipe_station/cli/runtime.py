@@ -35,6 +35,9 @@ class Runtime:
     operator_name: str | None
     _station: StationContext | None = field(default=None, repr=False)
     _started: StartedStation | None = field(default=None, repr=False)
+    # Whether this process ran the station (the UI, the demo): `cli.main.run` lets such a
+    # process leave the ordinary way.
+    ran_station: bool = field(default=False, repr=False)
 
     def station(self, *, create: bool = False) -> StationContext:
         """The station in the home. Only the commands meant to set one up (``users add`` on an
@@ -53,6 +56,7 @@ class Runtime:
 
         if self._started is None:
             assert self._station is None, "start the station before opening it otherwise"
+            self.ran_station = True
             self._started = start_station(self.home, self.db_url, create=create)
             self._station = self._started.ctx
             for line in self._started.lines():

@@ -64,9 +64,21 @@ class IntakeLine(SQLModel, table=True):
             postgresql_where=text("anonymised_at IS NULL"),
             sqlite_where=text("anonymised_at IS NULL"),
         ),
+        # One intake.line event per line, and the way from an event to the values it commits
+        # to (`audit verify`, `privacy export`): station and sequence number of the event.
+        Index(
+            "uq_intake_lines_audit_event",
+            "audit_station",
+            "audit_seq",
+            unique=True,
+            postgresql_where=text("audit_seq IS NOT NULL"),
+            sqlite_where=text("audit_seq IS NOT NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
-    customer_id: int = Field(foreign_key="customers.id", index=True)
+    # Not indexed alone: the one query by customer asks for lines not anonymised yet
+    # (ix_intake_lines_customer_id_open), and an index every import updates must be used.
+    customer_id: int = Field(foreign_key="customers.id")
     serial: str | None = Field(default=None, max_length=64, index=True)
     imei: str | None = Field(default=None, max_length=15, index=True)
     employee_name: str | None = Field(default=None, max_length=200)
@@ -76,6 +88,14 @@ class IntakeLine(SQLModel, table=True):
     line_no: int
     imported_at: datetime = _ts()
     anonymised_at: datetime | None = _ts(nullable=True)
+    # The line's intake.line event commits to its name, phone and reason, salted from
+    # ``personal_salt`` (audit.chain.kept_commitments): the values are kept here once, not copied
+    # into audit_personal, and erasing the salt with them leaves the commitments untestable
+    # (docs/decisions.md, 2026-12-08). NULL on lines imported before: theirs are in
+    # audit_personal.
+    audit_station: str | None = Field(default=None, max_length=16)
+    audit_seq: int | None = None
+    personal_salt: str | None = Field(default=None, max_length=64)
 
 
 # What must never happen twice is the database's to refuse, not a check in code (issue 25): two
@@ -263,7 +283,8 @@ class AuditEvent(SQLModel, table=True):
     seq: int
     at: str = Field(max_length=32)  # the ISO string is what is hashed: no round-trip drift
     operator: str = Field(max_length=64)
-    action: str = Field(max_length=64, index=True)
+    # Not indexed alone: no query asks for events by action but with their phone (above).
+    action: str = Field(max_length=64)
     device_id: int | None = None
     payload: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
@@ -318,7 +339,11 @@ class Setting(SQLModel, table=True):
     value: str = Field(max_length=500)
 
 
+# An intake line's personal values: its intake.line event commits to each one it holds.
+LINE_PERSONAL_VALUES = ("employee_name", "employee_phone", "reason")
+
 PERSONAL_COLUMNS: dict[type[SQLModel], tuple[str, ...]] = {
-    IntakeLine: ("employee_name", "employee_phone", "reason"),
+    # The salt goes with the values: without it their commitments can no longer be tested.
+    IntakeLine: (*LINE_PERSONAL_VALUES, "personal_salt"),
     Device: ("notes", "quarantine_reason"),
 }
