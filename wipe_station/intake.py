@@ -24,7 +24,6 @@ from stdnum import imei as stdnum_imei
 from stdnum.exceptions import ValidationError
 
 from wipe_station.audit import log as audit
-from wipe_station.certify import supersede_if_changed
 from wipe_station.context import StationContext
 from wipe_station.customers import normalise_org_number
 from wipe_station.db import bulk
@@ -576,6 +575,10 @@ def _resign(
 ) -> None:
     """A certified phone whose customer changed gets a certificate that says so; the old one
     is kept and marked superseded."""
+    # Imported here: certificates (signing, payloads) are for the few phones already
+    # certified, and importing them cost every `intake import` 30 ms.
+    from wipe_station.certify import supersede_if_changed
+
     supersede_if_changed(ctx, session, device, actor, reason)
 
 
