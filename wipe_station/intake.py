@@ -248,18 +248,6 @@ def _earliest(candidates: Iterable[tuple[Any, ...]]) -> dict[str, tuple[int, str
     return found
 
 
-def _open_lines_for(session: Session, rows: list[_Row]) -> dict[str, tuple[int, str, int]]:
-    """`_open_line` for every serial and IMEI in ``rows`` at once: serials by the serial
-    index, IMEIs by the IMEI index, in a few queries on the driver's cursor (SQLAlchemy
-    expanding each IN list anew cost more than the queries). Counting the waiting lines first,
-    to read them all when they were few, walked most of five years' lines (0.5 s, issue 30)."""
-    serials, imeis = _keys(rows)
-    return _earliest(
-        bulk.select_in(session, _open_lines_query("serial"), serials)
-        + bulk.select_in(session, _open_lines_query("imei"), imeis)
-    )
-
-
 # Rows an import reads, looks up and writes at a time (`_Load`).
 _BATCH = 2000
 

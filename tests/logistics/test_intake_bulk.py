@@ -351,30 +351,39 @@ def test_select_in_pads_the_last_chunk(station: StationContext, tmp_path: Path) 
     assert sorted(r[0] for r in found) == sorted(wanted[:-1])
 
 
-def test_open_lines_are_found_alike_by_key_and_by_reading_all(
-    station: StationContext, tmp_path: Path
+def test_an_import_finds_what_open_line_finds_for_each_phone(
+    station: StationContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Returns still waiting are looked up per key when they outnumber the file's keys, and
-    read whole when they do not: both give what `_open_line` gives for each phone."""
+    """The pipeline's look-ups (by serial and by IMEI, a batch at a time, across batches)
+    refuse a phone announced before and still waiting with the earliest such line, as
+    `_open_line` finds it; a phone matched since, or never announced, loads."""
     body = "org,serial,imei\n" + "".join(f"{ACME},W{i},{_imei(i)}\n" for i in range(40))
     body += f"{ACME},W0,\n"  # a second announcement of W0 is refused, the earliest wins
     first = _import(station, tmp_path, body)
     assert [e.line for e in first.errors] == [42]
     plug_in(station, "W3")  # matched at once: no longer waiting
-    few = [intake._Row(1, ACME, f"W{i}", None, None, None, None) for i in (0, 3, 7)]
-    many = [intake._Row(1, ACME, f"W{i}", _imei(i), None, None, None) for i in range(60)]
+    # Odd rows come with a serial never announced: only their IMEI finds the earlier line.
+    rows = [(f"W{i}" if i % 2 == 0 else f"X{i}", _imei(i)) for i in range(60)]
+    expected: dict[int, str] = {}
     with station.session() as s:
-        for rows in (few, many):
-            found = intake._open_lines_for(s, rows)
-            for row in rows:
-                for key, by_serial in ((row.serial, True), (row.imei, False)):
-                    if key is None:
-                        continue
-                    line = intake._open_line(s, *((key, None) if by_serial else (None, key)))
-                    expected = None if line is None else (line.id, line.source_file, line.line_no)
-                    assert found.get(key) == expected
-        assert "W3" not in intake._open_lines_for(s, many)
-        assert intake._open_lines_for(s, few)["W7"][2] == 9
+        for i, (serial, imei) in enumerate(rows):
+            found = [
+                line
+                for line in (intake._open_line(s, serial, None), intake._open_line(s, None, imei))
+                if line is not None
+            ]
+            if found:
+                first_line = min(found, key=lambda x: x.id or 0)
+                expected[i + 2] = (
+                    f"already announced ({first_line.source_file} line {first_line.line_no})"
+                )
+    assert 3 + 2 not in expected and {7 + 2, 8 + 2} <= expected.keys()
+    assert 45 + 2 not in expected
+    monkeypatch.setattr(intake, "_BATCH", 7)  # look-ups and writes over nine batches
+    body = "org,serial,imei\n" + "".join(f"{ACME},{serial},{imei}\n" for serial, imei in rows)
+    second = _import(station, tmp_path, body)
+    assert {e.line: e.message for e in second.errors} == expected
+    assert len(second.loaded) == 60 - len(expected)
 
 
 def test_gc_paused_restores_the_collector() -> None:

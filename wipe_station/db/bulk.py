@@ -449,20 +449,6 @@ def _insert_core(
     return [ids[row[key_index]] for row in rows]
 
 
-def fetch_plain(session: Session, stmt: Executable) -> list[tuple[Any, ...]]:
-    """The rows of ``stmt`` from the driver's cursor, without SQLAlchemy's per-row result
-    handling: for columns that need none (integers, text)."""
-    compiled = stmt.compile(dialect=_dialect(session))
-    params = compiled.params
-    names = compiled.positiontup
-    cursor = _cursor(session)
-    try:
-        cursor.execute(str(compiled), params if names is None else [params[n] for n in names])
-        return [tuple(r) for r in cursor.fetchall()]
-    finally:
-        cursor.close()
-
-
 def select_in(
     session: Session,
     build: Callable[[Match], Executable],
