@@ -95,17 +95,7 @@ def transition(
         device.quarantine_reason = reason
     session.add(device)
     session.flush()
-    event = _state_event(device, src, dst, reason, extra)
-    audit.append(
-        session,
-        identity,
-        actor,
-        event.action,
-        event.payload,
-        device_id=event.device_id,
-        personal=event.personal,
-        owner=event.owner,
-    )
+    audit.append_pending(session, identity, actor, _state_event(device, src, dst, reason, extra))
 
 
 def transition_many(

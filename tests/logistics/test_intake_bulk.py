@@ -199,16 +199,7 @@ def test_append_many_writes_the_bytes_append_writes(
 
     def one_by_one(s: Session) -> None:
         for ev in events:
-            audit.append(
-                s,
-                station.identity,
-                BOSS,
-                ev.action,
-                ev.payload,
-                device_id=ev.device_id,
-                personal=ev.personal,
-                owner=ev.owner,
-            )
+            audit.append_pending(s, station.identity, BOSS, ev)
 
     bulk_rows = run(lambda s: audit.append_many(s, station.identity, BOSS, events))
     single_rows = run(one_by_one)

@@ -134,6 +134,28 @@ class Pending(NamedTuple):
     salt: str | None = None
 
 
+def append_pending(
+    session: Session, identity: StationIdentity, actor: Actor, event: Pending
+) -> AuditEvent:
+    """`append` of one event made as a `Pending` (for one phone what `append_many` is for
+    many); its personal values are kept here, in audit_personal."""
+    if event.salt is not None:
+        raise ValueError(
+            "an event whose record keeps its personal values (it has a salt) goes through "
+            "Chain.queue, not append"
+        )
+    return append(
+        session,
+        identity,
+        actor,
+        event.action,
+        event.payload,
+        device_id=event.device_id,
+        personal=event.personal,
+        owner=event.owner,
+    )
+
+
 def new_salts(count: int) -> list[str]:
     """``count`` salts of 16 random bytes (hex), drawn in one system call."""
     drawn = os.urandom(16 * count).hex()
