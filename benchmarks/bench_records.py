@@ -642,12 +642,7 @@ def main() -> None:
     )
     # A base kept by an earlier version is brought to this version's schema first, untimed:
     # a depot migrates once, when it upgrades, not in the first command a user runs after.
-    subprocess.run(
-        [sys.executable, "-c", "from wipe_station.cli.main import main; main()", "doctor"],
-        env=env,
-        capture_output=True,
-        check=False,  # doctor's own verdict is not the point: opening the database is
-    )
+    run_command(env, ["doctor"], args.timeout)  # its verdict is not the point: opening is
     results: dict[str, dict[str, Any]] = {}
     batch_code = ""
     for name, kind, argv in commands(home, info):

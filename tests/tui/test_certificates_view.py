@@ -30,6 +30,11 @@ async def _erase_all(pilot) -> None:  # type: ignore[no-untyped-def]
     await until(pilot, lambda: states(app) == ["certified", "certified"])
 
 
+async def _open_certificates(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("c")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CertificatesScreen))
+
+
 def _cells(screen: CertificatesScreen) -> list[list[str]]:
     table = screen.query_one("#certificates")
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
@@ -49,8 +54,7 @@ async def test_list_newest_first_and_print_one_again(home: Path, sqlite_url: str
                 select(Certificate).order_by(col(Certificate.issued_at), col(Certificate.number))
             ).all()
             newest_first = [c.number for c in reversed(issued)]
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        await _open_certificates(pilot)
         screen = app.screen
         rows = _cells(screen)
         assert [r[0] for r in rows] == newest_first
@@ -85,8 +89,7 @@ async def test_the_list_is_empty_before_any_certificate(home: Path, sqlite_url: 
     app = WipeStationApp(ctx, demo_phones=1, operator_hint="demo-technician")
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot)
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        await _open_certificates(pilot)
         assert "No certificates yet" in str(app.screen.query_one("#written").render())
         assert footer(app) == ["Help", "Back", "Sign out"]  # nothing to print
         await pilot.press("enter")
@@ -111,8 +114,7 @@ async def test_a_list_cut_at_its_limit_says_how_many_there_are(
     async with app.run_test(size=(100, 24)) as pilot:
         await sign_in(pilot)
         await _erase_all(pilot)
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        await _open_certificates(pilot)
         assert len(_cells(app.screen)) == 1
         banner = str(app.screen.query_one("#banner").render())
         assert "the newest 1 of 2 certificates" in banner, banner
@@ -129,8 +131,7 @@ async def test_a_print_folder_that_cannot_be_written_is_reported(
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot)
         await _erase_all(pilot)
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        await _open_certificates(pilot)
         await pilot.press("enter")
         await until(pilot, lambda: notified(app, "cannot write"))
     assert events(ctx, "certificate.printed") == []  # not audited as printed
@@ -171,8 +172,7 @@ async def test_the_station_screen_keeps_up_while_the_list_is_open(
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot)
         await until(pilot, lambda: app.engine is not None and states(app) == ["ready"])
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        await _open_certificates(pilot)
         # The erasure given the go-ahead goes on behind the list.
         # (On the engine's loop, where its futures live, as the app itself gives it.)
         await app._on_engine(lambda: app.approvals.approve(app.approvals.ready()))
